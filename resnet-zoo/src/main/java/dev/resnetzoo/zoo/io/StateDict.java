@@ -1,0 +1,160 @@
+package dev.resnetzoo.zoo.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * The named tensors of a checkpoint (a PyTorch {@code state_dict}), in the order the file lists
+ * them. Immutable.
+ *
+ * <p>Use {@link #read(Path)} to load any supported file; it recognises the format from the first
+ * bytes, so the file name does not matter.
+ */
+public final class StateDict {
+
+    private final Map<String, Tensor> tensors;
+
+    /** @param tensors name to tensor, in order; copied */
+    StateDict(LinkedHashMap<String, Tensor> tensors) {
+        this.tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+    }
+
+    /**
+     * Reads a checkpoint, choosing the reader from the file's first bytes: a zip archive is read
+     * as a PyTorch zip checkpoint (torch 1.6 and later), a pickle as a legacy PyTorch checkpoint,
+     * and a file whose first 8 bytes are a little-endian length followed by a JSON object as
+     * safetensors.
+     *
+     * @param file the checkpoint
+     * @return its tensors
+     * @throws CheckpointFormatException if the file is none of these formats, or is malformed or
+     *                                   unsafe (see {@link TorchCheckpointReader} and
+     *                                   {@link SafetensorsReader})
+     * @throws IOException               if the file cannot be read
+     */
+    public static StateDict read(Path file) throws IOException {
+        byte[] head = head(file, 9);
+        String name = TorchCheckpointReader.name(file);
+        if (head.length == 0) {
+            throw new CheckpointFormatException(name + " is empty, not a checkpoint");
+        }
+        if (isZip(head)) {
+            return TorchCheckpointReader.readZip(file);
+        }
+        if (isPickle(head)) {
+            return TorchCheckpointReader.readLegacy(file);
+        }
+        if (head.length == 9 && head[8] == '{') {
+            return SafetensorsReader.read(file);
+        }
+        throw new CheckpointFormatException(name + " is not a checkpoint: expected a PyTorch zip archive, a legacy "
+                + "PyTorch pickle or a safetensors file, but it starts with bytes " + hex(head));
+    }
+
+    /**
+     * The tensor with the given name.
+     *
+     * @param name a key of this state dict, such as {@code "conv1.weight"}
+     * @return the tensor
+     * @throws NoSuchElementException if there is no such key
+     */
+    public Tensor get(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new NoSuchElementException("no tensor named '" + name + "' in this state dict (" + tensors.size()
+                    + " keys)");
+        }
+        return t;
+    }
+
+    /**
+     * Whether a tensor with this name exists.
+     *
+     * @param name a key
+     * @return true if {@link #get(String)} would return a tensor
+     */
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /**
+     * The tensor names, in file order.
+     *
+     * @return an unmodifiable list
+     */
+    public List<String> keys() {
+        return Collections.unmodifiableList(new ArrayList<>(tensors.keySet()));
+    }
+
+    /**
+     * Number of tensors.
+     *
+     * @return the key count
+     */
+    public int size() {
+        return tensors.size();
+    }
+
+    /**
+     * All tensors by name, in file order.
+     *
+     * @return an unmodifiable, insertion-ordered view
+     */
+    public Map<String, Tensor> asMap() {
+        return tensors;
+    }
+
+    /**
+     * A short summary with the number of tensors.
+     *
+     * @return for example {@code StateDict[320 tensors]}
+     */
+    @Override
+    public String toString() {
+        return "StateDict[" + tensors.size() + " tensors]";
+    }
+
+    // ------------------------------------------------------------------ shared helpers
+
+    /** Removes {@code prefix} from every key if every key starts with it (and there is a key). */
+    static LinkedHashMap<String, Tensor> stripCommonPrefix(LinkedHashMap<String, Tensor> in, String prefix) {
+        if (in.isEmpty() || !in.keySet().stream().allMatch(k -> k.startsWith(prefix))) {
+            return in;
+        }
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        in.forEach((k, v) -> out.put(k.substring(prefix.length()), v));
+        return out;
+    }
+
+    /** Up to {@code n} first bytes of a file. */
+    static byte[] head(Path file, int n) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(n);
+        }
+    }
+
+    static boolean isZip(byte[] head) {
+        return head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+    }
+
+    /** A pickle of protocol 2 or later starts with the PROTO opcode; torch.save always writes one. */
+    static boolean isPickle(byte[] head) {
+        return head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(sb.length() == 0 ? "" : " ").append(String.format("%02x", x & 0xff));
+        }
+        return sb.toString();
+    }
+}
