@@ -18,6 +18,8 @@ What it writes:
     They are only written, never loaded here.
   * plain pickles of every protocol (0-5) for the pickle interpreter tests (their
     expected canonical text, see canon(), is stored as a SHA-256 to keep it small).
+  * Regenerating gives the same bytes except for the legacy files, whose storage
+    keys are memory addresses chosen by torch.
   * expected.json: for every valid file, its keys in order and every element of
     every tensor (float32 bit patterns after conversion, int64 values for
     integer and bool tensors), so the Java tests compare exactly.
@@ -228,6 +230,13 @@ def evil_pickles():
     return p2, p4, inst, od
 
 
+def write_zip(name, entries):
+    """A zip with fixed timestamps, so regenerating gives the same bytes."""
+    with zipfile.ZipFile(path(name), "w", zipfile.ZIP_STORED) as z:
+        for entry, data in entries:
+            z.writestr(zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0)), data)
+
+
 def legacy_header():
     sys_info = dict(protocol_version=1001, little_endian=True, type_sizes=dict(short=2, int=4, long=4))
     return (pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(1001, protocol=2)
@@ -291,6 +300,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         os.remove(path(f))
+    # fixtures are byte-exact: no end-of-line conversion on any checkout (plain_p0.pkl is text)
+    write(".gitattributes", b"* -text\n")
     expected = {"sets": collections.OrderedDict(), "files": collections.OrderedDict()}
 
     sd = all_dtypes_state_dict()
@@ -320,6 +331,7 @@ def main():
     expected["sets"]["partial"] = {"keys": list(partial.keys()), "tensors": expected_tensors(partial)}
     torch.save(partial, path("zip_partial_prefix.pth"))
     expected["files"]["zip_partial_prefix.pth"] = "partial"
+    torch.manual_seed(0)
     torch.save(torch.nn.Linear(1, 1), path("zip_full_module.pth"))
 
     for name, data in invalid_safetensors().items():
@@ -330,15 +342,12 @@ def main():
     write("evil_p4.pkl", p4)
     write("evil_inst.pkl", inst)
     write("evil_legacy.pth", legacy_header() + od + pickle.dumps([], protocol=2))
-    with zipfile.ZipFile(path("evil_zip.pth"), "w", zipfile.ZIP_STORED) as z:
-        z.writestr("evil_zip/data.pkl", od)
-        z.writestr("evil_zip/version", "3\n")
+    write_zip("evil_zip.pth", [("evil_zip/data.pkl", od), ("evil_zip/version", b"3\n")])
 
     write("not_a_checkpoint.txt", b"hello, I am not a checkpoint\n")
     write("empty.bin", b"")
     write("pickle_not_torch.pkl", pickle.dumps({"a": 1}, protocol=2))
-    with zipfile.ZipFile(path("plain.zip"), "w") as z:
-        z.writestr("readme.txt", "not a checkpoint\n")
+    write_zip("plain.zip", [("readme.txt", b"not a checkpoint\n")])
 
     pickles = collections.OrderedDict()
     for proto in range(6):
