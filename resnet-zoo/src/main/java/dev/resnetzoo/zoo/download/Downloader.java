@@ -156,7 +156,7 @@ public final class Downloader {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
             // A read-only cache (e.g. shared) is fine as long as the file is there and correct.
-            if (Files.isRegularFile(target) && Stamp.sha256(target).equals(spec.sha256())) {
+            if (Files.isRegularFile(target) && spec.matches(Stamp.sha256(target))) {
                 return target;
             }
             throw new DownloadException("cannot write to the cache directory " + dir + " (" + describe(e)
@@ -170,17 +170,17 @@ public final class Downloader {
     }
 
     private Path fetchOffline(FileSpec spec, Path target) throws IOException {
-        String how = "download " + cache.sourceFor(spec) + " (sha256 " + spec.sha256() + ") and save it as "
+        String how = "download " + cache.sourceFor(spec) + " (" + spec.describeSha256() + ") and save it as "
                 + target + ", or turn offline mode off (-D" + ZooCache.OFFLINE_PROPERTY + "=false, unset "
                 + ZooCache.OFFLINE_ENV + ")";
         if (Files.isRegularFile(target)) {
             String actual = Stamp.sha256(target);
-            if (actual.equals(spec.sha256())) {
-                writeStampQuietly(target, actual);
+            if (spec.matches(actual)) {
+                writeStampQuietly(target, spec.sha256());
                 return target;
             }
             throw new DownloadException("cached " + spec.fileName() + " has sha256 " + actual + " but "
-                    + spec.sha256() + " is expected, and offline mode is on: " + how);
+                    + spec.describeSha256() + " is expected, and offline mode is on: " + how);
         }
         throw new DownloadException(spec.fileName() + " is not in the cache and offline mode is on: " + how);
     }
@@ -191,11 +191,11 @@ public final class Downloader {
                 return target;                              // another thread or process just finished it
             }
             String actual = Stamp.sha256(target);
-            if (actual.equals(spec.sha256())) {
-                writeStampQuietly(target, actual);
+            if (spec.matches(actual)) {
+                writeStampQuietly(target, spec.sha256());
                 return target;
             }
-            log.log(WARNING, () -> "Cached " + target + " has sha256 " + actual + " but " + spec.sha256()
+            log.log(WARNING, () -> "Cached " + target + " has sha256 " + actual + " but " + spec.describeSha256()
                     + " is expected; downloading it again");
             Files.delete(target);
         }
@@ -241,11 +241,11 @@ public final class Downloader {
         long size = Files.size(part);
         String actual = Stamp.sha256(part);
         if (spec.size() >= 0 && size != spec.size()) {
-            return "expected " + spec.size() + " bytes with sha256 " + spec.sha256() + ", got " + size
+            return "expected " + spec.size() + " bytes with " + spec.describeSha256() + ", got " + size
                     + " bytes with sha256 " + actual;
         }
-        if (!actual.equals(spec.sha256())) {
-            return "expected sha256 " + spec.sha256() + ", got sha256 " + actual + " (" + size + " bytes)";
+        if (!spec.matches(actual)) {
+            return "expected " + spec.describeSha256() + ", got sha256 " + actual + " (" + size + " bytes)";
         }
         return null;
     }

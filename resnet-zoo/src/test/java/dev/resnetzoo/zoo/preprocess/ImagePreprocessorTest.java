@@ -1,0 +1,256 @@
+package dev.resnetzoo.zoo.preprocess;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.resnetzoo.zoo.registry.Preprocessing;
+import dev.resnetzoo.zoo.registry.Preprocessing.Interpolation;
+import dev.resnetzoo.zoo.registry.Registry;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Compares {@link ImagePreprocessor} with PIL + torchvision on the fixtures written by
+ * {@code scripts/make_preprocess_fixtures.py} (see {@code src/test/resources/preprocess/cases.json}).
+ */
+class ImagePreprocessorTest {
+
+    /** PNG input: the 8-bit crop is PIL's exactly, so only float rounding remains. */
+    private static final double PNG_TOLERANCE = 1e-6;
+    /**
+     * JPEG input: ImageIO decodes with its own libjpeg, PIL with libjpeg-turbo. On the fixture (baseline,
+     * 4:2:0, quality 90) they agree exactly; other files (progressive, other DCT settings) may differ
+     * by a few levels of 255, which this bound allows.
+     */
+    private static final double JPEG_TOLERANCE = 0.1;
+
+    private static Path dir;
+    private static JsonNode doc;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void load() throws Exception {
+        dir = Path.of(ImagePreprocessorTest.class.getResource("/preprocess/cases.json").toURI()).getParent();
+        doc = new ObjectMapper().readTree(dir.resolve("cases.json").toFile());
+    }
+
+    private static Preprocessing preprocessing(JsonNode c) {
+        return new Preprocessing(c.get("resize_size").asInt(), c.get("crop_size").asInt(),
+                Interpolation.of(c.get("interpolation").asText()), doubles(doc.get("mean")), doubles(doc.get("std")));
+    }
+
+    private static List<Double> doubles(JsonNode array) {
+        List<Double> out = new ArrayList<>();
+        array.forEach(v -> out.add(v.asDouble()));
+        return out;
+    }
+
+    private static RgbImage decode(Path file) throws IOException {
+        return RgbImage.of(ImagePreprocessor.read(file));
+    }
+
+    /** torchvision's normalisation of an 8-bit crop, in float32. */
+    private static float[] normalise(RgbImage img, Preprocessing p) {
+        int plane = img.width() * img.height();
+        float[] out = new float[3 * plane];
+        for (int c = 0; c < 3; c++) {
+            float m = p.mean().get(c).floatValue();
+            float s = p.std().get(c).floatValue();
+            for (int i = 0; i < plane; i++) {
+                out[c * plane + i] = ((img.pixels()[3 * i + c] & 0xff) / 255f - m) / s;
+            }
+        }
+        return out;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs((double) a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static int maxLevelDiff(RgbImage a, RgbImage b) {
+        assertEquals(a.width(), b.width());
+        assertEquals(a.height(), b.height());
+        int max = 0;
+        for (int i = 0; i < a.pixels().length; i++) {
+            max = Math.max(max, Math.abs((a.pixels()[i] & 0xff) - (b.pixels()[i] & 0xff)));
+        }
+        return max;
+    }
+
+    @Test
+    void pngMatchesPilAndTorchvisionExactly() throws IOException {
+        int checked = 0;
+        for (JsonNode c : doc.get("cases")) {
+            String name = c.get("name").asText();
+            if (!c.get("image").asText().endsWith(".png")) {
+                continue;
+            }
+            Preprocessing p = preprocessing(c);
+            ImagePreprocessor pre = ImagePreprocessor.of(p);
+            Path image = dir.resolve(c.get("image").asText());
+            RgbImage source = decode(image);
+
+            RgbImage resized = ImagePreprocessor.resizeShorterSide(source, p.resizeSize(), p.interpolation());
+            assertEquals(c.get("resized_width").asInt(), resized.width(), name);
+            assertEquals(c.get("resized_height").asInt(), resized.height(), name);
+
+            RgbImage expected = decode(dir.resolve(c.get("expected").asText()));
+            RgbImage crop = pre.cropped(source);
+            assertEquals(0, maxLevelDiff(expected, crop), name + ": 8-bit crop differs from PIL's");
+
+            INDArray out = pre.preprocess(image);
+            assertArrayEquals(new long[] {1, 3, p.cropSize(), p.cropSize()}, out.shape(), name);
+            assertEquals(DataType.FLOAT, out.dataType());
+            double diff = maxAbsDiff(normalise(expected, p), out.data().asFloat());
+            assertTrue(diff <= PNG_TOLERANCE, name + ": max abs diff " + diff);
+            double sum = 0;
+            for (float v : out.data().asFloat()) {
+                sum += v;
+            }
+            assertEquals(c.get("sum").asDouble(), sum, 1e-6, name + " sum");
+            assertEquals(c.get("abs_max").asDouble(), Transforms.abs(out, true).maxNumber().doubleValue(), 1e-6, name + " max |x|");
+            checked++;
+        }
+        assertEquals(11, checked);
+    }
+
+    @Test
+    void normalisationMatchesTorchvisionFloats() throws IOException {
+        for (JsonNode c : doc.get("cases")) {
+            if (!c.has("expected_float32")) {
+                continue;
+            }
+            byte[] raw = Files.readAllBytes(dir.resolve(c.get("expected_float32").asText()));
+            float[] torch = new float[raw.length / 4];
+            ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(torch);
+            INDArray out = ImagePreprocessor.of(preprocessing(c)).preprocess(dir.resolve(c.get("image").asText()));
+            double diff = maxAbsDiff(torch, out.data().asFloat());
+            System.out.printf(Locale.ROOT, "%s: max abs diff to torchvision's float32 output %.3g%n", c.get("name").asText(), diff);
+            assertTrue(diff <= PNG_TOLERANCE, "max abs diff " + diff);
+            return;
+        }
+        throw new AssertionError("no float32 fixture");
+    }
+
+    @Test
+    void jpegIsCloseToPil() throws IOException {
+        for (JsonNode c : doc.get("cases")) {
+            if (!c.get("image").asText().endsWith(".jpg")) {
+                continue;
+            }
+            Preprocessing p = preprocessing(c);
+            RgbImage expected = decode(dir.resolve(c.get("expected").asText()));
+            INDArray out = ImagePreprocessor.of(p).preprocess(dir.resolve(c.get("image").asText()));
+            float[] want = normalise(expected, p);
+            float[] got = out.data().asFloat();
+            double diff = maxAbsDiff(want, got);
+            double mean = 0;
+            for (int i = 0; i < want.length; i++) {
+                mean += Math.abs(want[i] - got[i]);
+            }
+            mean /= want.length;
+            int levels = maxLevelDiff(expected, ImagePreprocessor.of(p).cropped(decode(dir.resolve(c.get("image").asText()))));
+            System.out.printf(Locale.ROOT, "JPEG (ImageIO vs PIL/libjpeg-turbo): max abs diff %.4f, mean %.5f after "
+                    + "normalisation; max %d levels of 255%n", diff, mean, levels);
+            assertTrue(diff <= JPEG_TOLERANCE, "max abs diff " + diff);
+            assertTrue(mean <= 0.01, "mean abs diff " + mean);
+            return;
+        }
+        throw new AssertionError("no JPEG fixture");
+    }
+
+    @Test
+    void batchesStackSingleImages() throws IOException {
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BICUBIC));
+        List<Path> files = List.of(dir.resolve("scene.png"), dir.resolve("grey.png"), dir.resolve("rgba.png"),
+                dir.resolve("scene.jpg"));
+        INDArray batch = pre.preprocess(files);
+        assertArrayEquals(new long[] {4, 3, 56, 56}, batch.shape());
+        for (int i = 0; i < files.size(); i++) {
+            INDArray one = pre.preprocess(files.get(i));
+            assertEquals(one.reshape(3, 56, 56), batch.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all()), files.get(i).toString());
+        }
+    }
+
+    @Test
+    void inMemoryImagesGoThroughTheSamePipeline() throws IOException {
+        ImagePreprocessor pre = ImagePreprocessor.of(Registry.builtin().get("resnet50"));
+        assertEquals(232, pre.preprocessing().resizeSize());
+        Path file = dir.resolve("scene.png");
+        BufferedImage decoded = ImageIO.read(file.toFile());
+        BufferedImage intRgb = new BufferedImage(decoded.getWidth(), decoded.getHeight(), BufferedImage.TYPE_INT_RGB);
+        intRgb.getGraphics().drawImage(decoded, 0, 0, null);
+        assertEquals(pre.preprocess(file), pre.preprocess(intRgb));
+
+        // Grey: the stored level in all three channels (no gamma conversion as BufferedImage.getRGB would do).
+        BufferedImage grey = new BufferedImage(40, 30, BufferedImage.TYPE_BYTE_GRAY);
+        grey.getRaster().setSample(3, 4, 0, 100);
+        RgbImage rgb = RgbImage.of(grey);
+        assertEquals(100, rgb.get(3, 4, 0));
+        assertEquals(100, rgb.get(3, 4, 1));
+        assertEquals(100, rgb.get(3, 4, 2));
+        assertEquals(0, rgb.get(0, 0, 0));
+    }
+
+    @Test
+    void resizeKeepsConstantImagesAndIdentity() {
+        byte[] px = new byte[3 * 50 * 40];
+        Arrays.fill(px, (byte) 200);
+        RgbImage flat = new RgbImage(50, 40, px);
+        for (Interpolation f : Interpolation.values()) {
+            RgbImage down = PilResample.resize(flat, 13, 7, f);
+            RgbImage up = PilResample.resize(flat, 121, 97, f);
+            for (byte b : down.pixels()) {
+                assertEquals(200, b & 0xff, f + " down");
+            }
+            for (byte b : up.pixels()) {
+                assertEquals(200, b & 0xff, f + " up");
+            }
+            assertTrue(PilResample.resize(flat, 50, 40, f) == flat, "same size: untouched");
+        }
+        assertThrows(IllegalArgumentException.class, () -> PilResample.resize(flat, 0, 5, Interpolation.BILINEAR));
+    }
+
+    @Test
+    void errorsNameTheFile() throws IOException {
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        Path text = Files.writeString(tmp.resolve("notes.png"), "not an image");
+        IOException e = assertThrows(IOException.class, () -> pre.preprocess(text));
+        assertTrue(e.getMessage().contains("notes.png"), e.getMessage());
+        assertThrows(NoSuchFileException.class, () -> pre.preprocess(tmp.resolve("missing.jpg")));
+        assertThrows(IllegalArgumentException.class, () -> pre.preprocess(List.of()));
+    }
+}
