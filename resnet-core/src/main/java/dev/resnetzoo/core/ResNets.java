@@ -2,6 +2,7 @@ package dev.resnetzoo.core;
 
 import dev.resnetzoo.core.layers.ChannelScaleVertex;
 import dev.resnetzoo.core.layers.KaimingNormal;
+import dev.resnetzoo.core.layers.NativeBatchNorm;
 import dev.resnetzoo.core.layers.NativeConvolution;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,6 +197,14 @@ public final class ResNets {
             graph.addLayer(name, layer, inputs);
         }
 
+        Layer batchNorm(long channels, double gammaInit) {
+            if (convolution == ConvolutionImpl.NATIVE) {
+                return NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit);
+            }
+            return new BatchNormalization.Builder().nIn(channels).nOut(channels).eps(1e-5).decay(0.9)
+                    .useLogStd(false).gamma(gammaInit).beta(0.0).build();
+        }
+
         Layer conv(long in, long out, int k, int stride, int pad, int groups, boolean bias) {
             if (convolution == ConvolutionImpl.NATIVE) {
                 return NativeConvolution.of(in, out, k, stride, pad, groups, bias, new KaimingNormal());
@@ -264,8 +273,7 @@ public final class ResNets {
         String bn(String name, String in, boolean zeroGamma) {
             stageParams += 2 * channels;
             if (sink != null) {
-                sink.add(name, new BatchNormalization.Builder().nIn(channels).nOut(channels).eps(1e-5).decay(0.9)
-                        .useLogStd(false).gamma(zeroGamma ? 0.0 : 1.0).beta(0.0).build(), in);
+                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0), in);
             }
             return name;
         }

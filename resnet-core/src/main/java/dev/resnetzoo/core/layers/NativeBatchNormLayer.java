@@ -1,0 +1,148 @@
+package dev.resnetzoo.core.layers;
+
+import java.util.Arrays;
+import org.deeplearning4j.exception.DL4JInvalidInputException;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Runtime of {@link NativeBatchNorm}.
+ *
+ * <p>Backward pass, with {@code M = N*H*W} values per channel, {@code s = 1/sqrt(var + eps)}:
+ * {@code dbeta = sum(dy)}, {@code dgamma = s * (sum(dy*x) - mean*dbeta)} and
+ * {@code dx = a*dy + b*x + c} per channel with {@code a = gamma*s}, {@code b = -gamma*s^2*dgamma/M},
+ * {@code c = -gamma*s*dbeta/M - b*mean}: two reductions and three elementwise passes, where each
+ * per-channel affine map is one libnd4j {@code batchnorm} call.
+ */
+final class NativeBatchNormLayer extends BatchNormalization {
+    private static final int[] NON_CHANNEL = {0, 2, 3};
+
+    private INDArray batchMean;
+    private INDArray batchVar;
+
+    NativeBatchNormLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    private NativeBatchNorm bnConf() {
+        return (NativeBatchNorm) conf.getLayer();
+    }
+
+    private INDArray checkedInput() {
+        assertInputSet(false);
+        if (input.rank() != 4 || input.size(1) != bnConf().getNOut()) {
+            throw new DL4JInvalidInputException("batch norm '" + bnConf().getLayerName() + "' expects [batch, "
+                    + bnConf().getNOut() + ", height, width], got " + Arrays.toString(input.shape()) + " " + layerId());
+        }
+        INDArray x = input.dataType() == dataType ? input : input.castTo(dataType);
+        return x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c');
+    }
+
+    /** out = (in - m) / sqrt(v + eps) * g + b, per channel, in one pass. */
+    private static void batchnorm(INDArray in, INDArray m, INDArray v, INDArray g, INDArray b, double eps,
+                                  INDArray out) {
+        Nd4j.exec(DynamicCustomOp.builder("batchnorm").addInputs(in, m, v, g, b).addOutputs(out)
+                .addIntegerArguments(1, 1, 1).addFloatingPointArguments(eps).build());
+    }
+
+    /** out = in * scale + shift, per channel, in one pass. */
+    private static void affine(INDArray in, INDArray scale, INDArray shift, INDArray out) {
+        INDArray zero = Nd4j.zeros(in.dataType(), scale.length());
+        INDArray one = Nd4j.ones(in.dataType(), scale.length());
+        batchnorm(in, zero, one, scale, shift, 0.0, out);
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        INDArray x = checkedInput();
+        NativeBatchNorm c = bnConf();
+        long channels = c.getNOut();
+        INDArray mean;
+        INDArray var;
+        if (training) {
+            try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                batchMean = Nd4j.createUninitialized(dataType, channels);
+                batchVar = Nd4j.createUninitialized(dataType, channels);
+                Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(batchMean, batchVar)
+                        .addIntegerArguments(NON_CHANNEL).build());
+            }
+            mean = batchMean;
+            var = batchVar;
+        } else {
+            mean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            var = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
+        }
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
+        batchnorm(x, mean.reshape(channels), var.reshape(channels),
+                getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels),
+                getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), c.getEps(), out);
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        INDArray x = checkedInput();
+        NativeBatchNorm c = bnConf();
+        long channels = c.getNOut();
+        INDArray dy = epsilon.dataType() == dataType ? epsilon : epsilon.castTo(dataType);
+        if (dy.ordering() != 'c' || dy.elementWiseStride() != 1) {
+            dy = dy.dup('c');
+        }
+        if (batchMean == null) {
+            activate(true, LayerWorkspaceMgr.noWorkspaces());
+        }
+        double m = (double) x.length() / channels;
+        INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels);
+        INDArray dGamma = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
+        INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
+        try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            INDArray sumDy = dy.sum(NON_CHANNEL);
+            INDArray sumDyX = Nd4j.createUninitialized(dataType, channels);
+            Nd4j.exec(new Dot(dy, x, sumDyX, NON_CHANNEL));
+            INDArray s = Transforms.pow(batchVar.add(c.getEps()), -0.5, false);
+            INDArray dg = sumDyX.subi(batchMean.mul(sumDy)).muli(s);
+            dGamma.assign(dg.reshape(dGamma.shape()));
+            dBeta.assign(sumDy.reshape(dBeta.shape()));
+            INDArray a = gamma.mul(s);
+            INDArray b = a.mul(s).muli(dg).divi(-m);
+            INDArray cc = a.mul(sumDy).divi(-m).subi(b.mul(batchMean));
+            INDArray zero = Nd4j.zeros(dataType, channels);
+            affine(dy, a, cc, dx);
+            INDArray bx = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+            affine(x, b, zero, bx);
+            dx.addi(bx);
+
+            // Running statistics, DL4J style: the "gradient" is the amount to subtract, applied by a NoOp updater.
+            double decay = c.getDecay();
+            INDArray globalMean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            INDArray globalVar = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
+            INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            INDArray dVar = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR);
+            double unbias = m > 1 ? m / (m - 1) : 1.0;
+            dMean.assign(globalMean.reshape(channels).sub(batchMean).muli(1 - decay).reshape(dMean.shape()));
+            dVar.assign(globalVar.reshape(channels).sub(batchVar.mul(unbias)).muli(1 - decay).reshape(dVar.shape()));
+        }
+        Gradient g = new DefaultGradient();
+        g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);
+        g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBeta);
+        g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_MEAN, gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN));
+        g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_VAR, gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR));
+        batchMean = null;
+        batchVar = null;
+        return new Pair<>(g, dx);
+    }
+}
