@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ModelsCommand.class,
                 SummaryCommand.class,
+                BenchCommand.class,
         })
 public final class ResNetCli implements Callable<Integer> {
 

@@ -1,0 +1,65 @@
+package dev.resnetzoo.examples.cli;
+
+import dev.resnetzoo.core.ConvolutionImpl;
+import dev.resnetzoo.core.ResNetSpec;
+import dev.resnetzoo.core.Variant;
+import dev.resnetzoo.examples.bench.ResNetBenchmark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./resnet bench}: images/s of this project's graph, DL4J's stock graph and PyTorch, in one run. */
+@Command(name = "bench", description = "Benchmark inference and training images/s against DL4J's stock layers and PyTorch.")
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "ARCH", description = "architecture (default resnet50)")
+    String arch = "resnet50";
+
+    @Option(names = "--batch", description = "batch size (default 8)")
+    int batch = 8;
+
+    @Option(names = "--size", description = "input height and width (default 224)")
+    int size = 224;
+
+    @Option(names = "--warmup", description = "untimed iterations (default 2)")
+    int warmup = 2;
+
+    @Option(names = "--iters", description = "timed iterations, median reported (default 5)")
+    int iters = 5;
+
+    @Option(names = "--no-stock", description = "skip DL4J's stock-layer graph")
+    boolean noStock;
+
+    @Option(names = "--no-pytorch", description = "skip the PyTorch measurement")
+    boolean noPytorch;
+
+    @Option(names = "--repo", description = "repository root holding scripts/ (default: current directory)")
+    Path repo = Path.of(System.getProperty("resnet.home", "."));
+
+    @Override
+    public Integer call() throws Exception {
+        Variant v = Variant.of(arch);
+        ResNetSpec spec = v.spec().toBuilder().input(3, size, size).build();
+        ResNetBenchmark bench = new ResNetBenchmark(spec, batch, warmup, iters);
+        List<ResNetBenchmark.Result> rows = new ArrayList<>();
+        boolean stock = !noStock && spec.cardinality() == 1;
+        if (stock) {
+            System.err.println("measuring DL4J stock layers...");
+            rows.add(bench.measure(ConvolutionImpl.DL4J));
+        }
+        System.err.println("measuring resnet-zoo layers...");
+        rows.add(bench.measure(ConvolutionImpl.NATIVE));
+        if (!noPytorch) {
+            System.err.println("measuring PyTorch...");
+            ResNetBenchmark.Result torch = bench.pytorch(repo, v.id());
+            if (torch != null) {
+                rows.add(torch);
+            }
+        }
+        System.out.print(bench.table(rows));
+        return 0;
+    }
+}
