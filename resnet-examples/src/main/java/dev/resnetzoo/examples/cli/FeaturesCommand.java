@@ -1,0 +1,103 @@
+package dev.resnetzoo.examples.cli;
+
+import dev.resnetzoo.examples.finetune.ModelSource;
+import dev.resnetzoo.zoo.Npy;
+import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
+import dev.resnetzoo.zoo.transfer.FeatureExtractor;
+import dev.resnetzoo.zoo.transfer.Taps;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./resnet features --model M --layer L INPUT... --out FILE.npy}: the activations of a tap
+ * for images (preprocessed as the weights or model require) or preprocessed {@code .npy} arrays
+ * {@code [N, 3, H, W]}, written as a float32 {@code .npy}: {@code [N, C]} for {@code pool} (and with
+ * {@code --pooled}), else {@code [N, C, H, W]}.
+ */
+@Command(name = "features", sortOptions = false,
+        description = "Extract features at a tap (stem, layer1..layerN, pool, logits) and write them as .npy.")
+final class FeaturesCommand implements Callable<Integer> {
+
+    @Option(names = "--model", paramLabel = "M", description = "DL4J model zip")
+    Path model;
+
+    @Option(names = "--weights", paramLabel = "TAG", description = "registry weights instead of --model")
+    String weights;
+
+    @Option(names = "--layer", required = true, paramLabel = "L", description = "tap: stem, layer1..layerN, pool, logits, or a vertex name")
+    String layer;
+
+    @Option(names = "--pooled", description = "average feature maps over H and W: [N, C]")
+    boolean pooled;
+
+    @Option(names = "--image-size", paramLabel = "S", defaultValue = "0", description = "crop size for images (default: the model's)")
+    int imageSize;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "16", description = "images per forward pass (default 16)")
+    int batch;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "output file")
+    Path out;
+
+    @Parameters(paramLabel = "INPUT", arity = "1..*", description = "images or .npy arrays [N,3,H,W]")
+    List<Path> inputs;
+
+    @Override
+    public Integer call() throws Exception {
+        for (Path p : inputs) {
+            if (!Files.isRegularFile(p)) {
+                throw new NoSuchFileException(p.toString(), null, "no such input file");
+            }
+        }
+        ModelSource source = ModelSource.load(model, weights, null, imageSize);
+        Taps.vertex(source.graph(), layer); // fail early, listing the valid taps
+        ImagePreprocessor pre = ImagePreprocessor.of(source.preprocessing());
+        List<INDArray> parts = new ArrayList<>();
+        List<Path> images = new ArrayList<>();
+        for (Path p : inputs) {
+            if (p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+                if (!images.isEmpty()) {
+                    parts.add(pre.preprocess(images));
+                    images.clear();
+                }
+                INDArray a = Npy.read(p);
+                if (a.rank() != 4) {
+                    throw new IllegalArgumentException(p + ": expected an array [N, C, H, W], got shape " + Arrays.toString(a.shape()));
+                }
+                parts.add(a);
+            } else {
+                images.add(p);
+            }
+        }
+        if (!images.isEmpty()) {
+            parts.add(pre.preprocess(images));
+        }
+        INDArray x = parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
+        INDArray f = FeatureExtractor.builder(source.graph()).optBatchSize(batch).optPooled(pooled).build()
+                .extract(x.castTo(DataType.FLOAT), layer);
+        Path abs = out.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
+        try {
+            Npy.write(tmp, f);
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        System.out.println(out + ": " + Arrays.toString(f.shape()) + " (" + Taps.canonical(source.graph(), layer) + ")");
+        return 0;
+    }
+}
