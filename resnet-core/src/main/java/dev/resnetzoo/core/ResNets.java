@@ -373,7 +373,7 @@ public final class ResNets {
                 sink.add(CLASSIFIER, new DenseLayer.Builder().nIn(channels).nOut(spec.numClasses())
                         .activation(Activation.IDENTITY).weightInit(WeightInit.UNIFORM).build(), POOL);
                 sink.add(OUTPUT, new LossLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                        .nIn(spec.numClasses()).nOut(spec.numClasses()).activation(Activation.SOFTMAX).build(), CLASSIFIER);
+                        .activation(Activation.SOFTMAX).build(), CLASSIFIER);
             }
             stageParams += channels * spec.numClasses() + spec.numClasses();
             stageMacs += channels * spec.numClasses();

@@ -90,6 +90,32 @@ class NetworkTest {
     }
 
     @Test
+    void flatParameterRoundTripKeepsEveryLayerIdentical() {
+        // TransferLearning and ModelSerializer move parameters as one flat vector through setParams
+        ComputationGraph g = ResNets.create(tinySeResNeXt());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 2, 6, 6);
+        INDArray before = g.outputSingle(false, x);
+        INDArray w = g.getLayer("layer1.0.conv2").getParam("W").dup();
+        for (var layer : g.getLayers()) {
+            if (layer.numParams() > 0) {
+                layer.setParams(layer.params().dup());
+            }
+        }
+        assertEquals(w, g.getLayer("layer1.0.conv2").getParam("W"));
+        g.setParams(g.params().dup());
+        assertEquals(0.0, before.sub(g.outputSingle(false, x)).amaxNumber().doubleValue(), 0.0);
+    }
+
+    @Test
+    void everyVariantConfigurationBuilds() {
+        for (Variant v : Variant.values()) {
+            ComputationGraphConfiguration conf = ResNets.configuration(v.spec(), new NeuralNetConfiguration.Builder(),
+                    ConvolutionImpl.NATIVE);
+            assertEquals(ResNets.OUTPUT, conf.getNetworkOutputs().get(0));
+        }
+    }
+
+    @Test
     void jsonConfigurationRoundTrips() {
         ComputationGraphConfiguration conf = ResNets.configuration(Variant.SERESNEXT50_32X4D.spec(),
                 new NeuralNetConfiguration.Builder(), ConvolutionImpl.NATIVE);

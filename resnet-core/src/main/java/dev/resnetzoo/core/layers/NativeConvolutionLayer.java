@@ -40,6 +40,12 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
         return false;
     }
 
+    /** Flat parameter vectors are in 'c' order, as DL4J's own convolution layer expects (BaseLayer assumes 'f'). */
+    @Override
+    public void setParams(INDArray params) {
+        setParams(params, 'c');
+    }
+
     @Override
     public boolean hasBias() {
         return layerConf().hasBias();
