@@ -1,0 +1,306 @@
+package dev.resnetzoo.examples.cli;
+
+import dev.resnetzoo.core.ResNets;
+import dev.resnetzoo.zoo.Npy;
+import dev.resnetzoo.zoo.Pretrained;
+import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
+import dev.resnetzoo.zoo.registry.Preprocessing;
+import dev.resnetzoo.zoo.registry.Registry;
+import dev.resnetzoo.zoo.registry.WeightsEntry;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./resnet predict (--model MODEL.zip | --weights TAG) INPUT...}: classifies images or
+ * preprocessed arrays and prints the top classes of each.
+ *
+ * <p><b>Model.</b> {@code --model} restores a DL4J model zip (e.g. written by {@code import});
+ * {@code --weights} loads registry weights through {@link Pretrained} (downloading and converting
+ * them on first use). With both, the model comes from the zip and {@code --weights} only names the
+ * preprocessing and labels (the registry entry is looked up, nothing is downloaded).
+ *
+ * <p><b>Inputs.</b> A {@code .npy} file is a float32 (or float64) array {@code [N, C, H, W]} already
+ * preprocessed; its C (and H, W when the model records them, as {@code import} does) must be the
+ * model's. Any other file is decoded as an image (PNG, JPEG, BMP, GIF) and preprocessed as the
+ * weights entry says, or for {@code --model} alone with the ImageNet transform: crop the model's
+ * input size (224 when unknown), resize the shorter side to {@code crop * 256 / 224} first, bilinear,
+ * ImageNet mean and std. All inputs form one batch, evaluated in chunks of {@value #CHUNK}.
+ *
+ * <p><b>Output.</b> For each sample the top-k classes with softmax probabilities, labelled with
+ * {@code --labels} (one per line), else the entry's labels, else ImageNet-1k's when the model has
+ * 1000 classes. {@code --output-npy} writes the logits ({@code fc} activations, before softmax)
+ * as a float32 {@code [N, classes]} array, atomically.
+ */
+@Command(name = "predict", description = "Classify images or preprocessed .npy arrays [N,C,H,W]; print the top-k classes.")
+final class PredictCommand implements Callable<Integer> {
+
+    /** Samples per forward pass. */
+    static final int CHUNK = 32;
+
+    @Option(names = "--model", paramLabel = "MODEL.zip", description = "DL4J model zip (e.g. from 'import')")
+    Path model;
+
+    @Option(names = "--weights", paramLabel = "TAG", description = "registry weights, e.g. resnet50 or resnet50.tv_in1k "
+            + "(with --model: only their preprocessing and labels)")
+    String weights;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "classes to show per input (default 5)")
+    int top;
+
+    @Option(names = "--output-npy", paramLabel = "FILE", description = "write the logits [N, classes] as float32 .npy")
+    Path outputNpy;
+
+    @Option(names = "--labels", paramLabel = "FILE", description = "class names, one per line")
+    Path labelsFile;
+
+    @Parameters(paramLabel = "INPUT", arity = "1..*", description = "image files (JPEG, PNG) or .npy arrays [N,C,H,W]")
+    List<Path> inputs;
+
+    /** One row of the batch: where it came from. */
+    private record Sample(String name) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (model == null && weights == null) {
+            throw new IllegalArgumentException("give the model: --model MODEL.zip or --weights TAG");
+        }
+        if (top < 1) {
+            throw new IllegalArgumentException("--top must be >= 1, got " + top);
+        }
+        for (Path p : inputs) {
+            requireFile(p, "input");
+        }
+        if (labelsFile != null) {
+            requireFile(labelsFile, "labels file");
+        }
+        WeightsEntry entry = weights == null ? null : Registry.builtin().get(weights);
+        ComputationGraph graph = model != null ? restore(model) : Pretrained.builder().build().load(entry);
+        try {
+            List<Sample> samples = new ArrayList<>();
+            INDArray x = batch(inputShape(graph, entry), entry, samples);
+            INDArray logits = forward(graph, x);
+            int classes = (int) logits.size(1);
+            List<String> labels = labels(entry, classes);
+            INDArray probs = softmax(logits);
+            print(samples, probs, labels);
+            if (outputNpy != null) {
+                INDArray out = logits;
+                ImportCommand.writeAtomically(outputNpy, tmp -> {
+                    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+                        Npy.write(os, out);
+                    }
+                });
+            }
+        } finally {
+            graph.close();
+        }
+        return 0;
+    }
+
+    private static void requireFile(Path p, String what) throws NoSuchFileException {
+        if (!Files.isRegularFile(p)) {
+            throw new NoSuchFileException(p.toString(), null, "no such " + what + " file");
+        }
+    }
+
+    private static ComputationGraph restore(Path file) throws IOException {
+        requireFile(file, "model");
+        try {
+            return ModelSerializer.restoreComputationGraph(file.toFile(), false);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + " is not a DL4J ComputationGraph model zip (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * The model's input {@code {C, H, W}}, {@code -1} where unknown: the registry entry's for
+     * {@code --weights} alone; otherwise as recorded in the zip by {@code import}, or else C from the
+     * first convolution and H, W unknown.
+     */
+    private int[] inputShape(ComputationGraph graph, WeightsEntry entry) {
+        if (graph.getLayer(ResNets.CLASSIFIER) == null) {
+            throw new IllegalArgumentException("the model has no classifier layer '" + ResNets.CLASSIFIER
+                    + "': not a ResNet graph of this project");
+        }
+        if (model == null) {
+            int crop = entry.preprocessing().cropSize();
+            return new int[] {entry.spec().inputChannels(), crop, crop};
+        }
+        try {
+            Object o = ModelSerializer.getObjectFromFile(model.toFile(), ImportCommand.INPUT_SHAPE_KEY);
+            if (o instanceof int[] s && s.length == 3) {
+                return s.clone();
+            }
+        } catch (RuntimeException e) {
+            // not written by 'import': only the channels are known
+        }
+        int channels = -1;
+        if (graph.getLayer("conv1") != null && graph.getLayer("conv1").paramTable().containsKey("W")) {
+            channels = (int) graph.getLayer("conv1").getParam("W").size(1);
+        }
+        return new int[] {channels, -1, -1};
+    }
+
+    /** All inputs as one batch, in order; {@code samples} receives one name per row. */
+    private INDArray batch(int[] shape, WeightsEntry entry, List<Sample> samples) throws IOException {
+        List<INDArray> parts = new ArrayList<>();
+        List<Path> images = new ArrayList<>();
+        ImagePreprocessor pre = null;
+        for (Path p : inputs) {
+            if (p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+                flushImages(images, pre, parts);
+                INDArray a = Npy.read(p);
+                checkShape(p, a, shape);
+                parts.add(a);
+                for (int i = 0; i < a.size(0); i++) {
+                    samples.add(new Sample(a.size(0) == 1 ? p.toString() : p + "[" + i + "]"));
+                }
+            } else {
+                if (pre == null) {
+                    pre = ImagePreprocessor.of(preprocessing(entry, shape));
+                }
+                images.add(p);
+                samples.add(new Sample(p.toString()));
+            }
+        }
+        flushImages(images, pre, parts);
+        return parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(new INDArray[0]));
+    }
+
+    private static void flushImages(List<Path> images, ImagePreprocessor pre, List<INDArray> parts) throws IOException {
+        if (images.isEmpty()) {
+            return;
+        }
+        for (Path p : images) {
+            try {
+                parts.add(pre.preprocess(p));
+            } catch (IOException | IllegalArgumentException e) {
+                String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new IOException(m.contains(p.toString()) ? m : p + ": cannot read the image (" + m + ")", e);
+            }
+        }
+        images.clear();
+    }
+
+    /** The entry's preprocessing, or the ImageNet transform scaled to the model's input size. */
+    private static Preprocessing preprocessing(WeightsEntry entry, int[] shape) {
+        if (shape[0] > 0 && shape[0] != 3) {
+            throw new IllegalArgumentException("the model takes " + shape[0] + "-channel input but images are RGB: "
+                    + "give a preprocessed .npy [N," + shape[0] + ",H,W]");
+        }
+        if (entry != null) {
+            return entry.preprocessing();
+        }
+        if (shape[1] > 0 && shape[1] != shape[2]) {
+            throw new IllegalArgumentException("the model takes " + shape[1] + "x" + shape[2]
+                    + " input, not square: give a preprocessed .npy [N,3," + shape[1] + "," + shape[2] + "]");
+        }
+        int crop = shape[1] > 0 ? shape[1] : 224;
+        int resize = Math.round(crop * 256f / 224f);
+        return Preprocessing.imagenet(resize, crop, Preprocessing.Interpolation.BILINEAR);
+    }
+
+    private static void checkShape(Path p, INDArray a, int[] shape) {
+        long[] s = a.shape();
+        boolean ok = s.length == 4 && s[0] >= 1 && (shape[0] < 0 || s[1] == shape[0])
+                && (shape[1] < 0 || s[2] == shape[1]) && (shape[2] < 0 || s[3] == shape[2]);
+        if (!ok) {
+            throw new IllegalArgumentException(p + ": shape " + Arrays.toString(s).replace(" ", "")
+                    + " does not fit the model: expected [N," + dim(shape[0], "C") + "," + dim(shape[1], "H") + ","
+                    + dim(shape[2], "W") + "]");
+        }
+    }
+
+    private static String dim(int value, String unknown) {
+        return value > 0 ? Integer.toString(value) : unknown;
+    }
+
+    /** Logits of the whole batch, {@value #CHUNK} samples per forward pass. */
+    private static INDArray forward(ComputationGraph graph, INDArray x) {
+        long n = x.size(0);
+        if (n <= CHUNK) {
+            return logits(graph, x);
+        }
+        List<INDArray> parts = new ArrayList<>();
+        for (long i = 0; i < n; i += CHUNK) {
+            parts.add(logits(graph, x.get(NDArrayIndex.interval(i, Math.min(n, i + CHUNK))).dup('c')));
+        }
+        return Nd4j.concat(0, parts.toArray(new INDArray[0]));
+    }
+
+    private static INDArray logits(ComputationGraph graph, INDArray x) {
+        Map<String, INDArray> acts = graph.feedForward(x, false);
+        return acts.get(ResNets.CLASSIFIER).detach();
+    }
+
+    private static INDArray softmax(INDArray logits) {
+        INDArray shifted = logits.subColumnVector(logits.max(1).reshape(logits.size(0), 1));
+        INDArray e = Transforms.exp(shifted, true);
+        return e.diviColumnVector(e.sum(1).reshape(e.size(0), 1));
+    }
+
+    /** Names of the classes, or an empty list. */
+    private List<String> labels(WeightsEntry entry, int classes) throws IOException {
+        if (labelsFile != null) {
+            List<String> l = Files.readAllLines(labelsFile, StandardCharsets.UTF_8).stream()
+                    .map(String::strip).toList();
+            int n = l.size();
+            while (n > 0 && l.get(n - 1).isEmpty()) {
+                n--;
+            }
+            if (n != classes) {
+                throw new IllegalArgumentException(labelsFile + " has " + n + " labels but the model has " + classes
+                        + " classes");
+            }
+            return l.subList(0, n);
+        }
+        if (entry != null && entry.labels().size() == classes) {
+            return entry.labels();
+        }
+        if (classes == 1000) {
+            return Registry.builtin().entries().stream().map(WeightsEntry::labels).filter(l -> l.size() == 1000)
+                    .findFirst().orElse(List.of());
+        }
+        return List.of();
+    }
+
+    private void print(List<Sample> samples, INDArray probs, List<String> labels) {
+        int classes = (int) probs.size(1);
+        int k = Math.min(top, classes);
+        for (int i = 0; i < samples.size(); i++) {
+            float[] p = probs.getRow(i).dup().toFloatVector();
+            Integer[] order = new Integer[classes];
+            for (int c = 0; c < classes; c++) {
+                order[c] = c;
+            }
+            Arrays.sort(order, (a, b) -> p[a] != p[b] ? Float.compare(p[b], p[a]) : Integer.compare(a, b));
+            System.out.println(samples.get(i).name());
+            for (int r = 0; r < k; r++) {
+                int c = order[r];
+                String label = labels.isEmpty() ? "class " + c : labels.get(c) + " (" + c + ")";
+                System.out.printf(Locale.ROOT, "  %2d  %.4f  %s%n", r + 1, p[c], label);
+            }
+        }
+    }
+}

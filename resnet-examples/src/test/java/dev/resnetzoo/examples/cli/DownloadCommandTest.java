@@ -1,0 +1,134 @@
+package dev.resnetzoo.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.resnetzoo.examples.cli.ImportCommandTest.Run;
+import dev.resnetzoo.zoo.registry.Registry;
+import dev.resnetzoo.zoo.registry.WeightsEntry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./resnet download}: offline, refusal without a hash, and a verified fetch from a loopback mirror. */
+class DownloadCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    /** Runs {@code action} with system properties set, restoring the previous values afterwards. */
+    static <T> T withProperties(Map<String, String> properties, Supplier<T> action) {
+        Map<String, String> old = new HashMap<>();
+        properties.forEach((k, v) -> old.put(k, System.setProperty(k, v)));
+        try {
+            return action.get();
+        } finally {
+            old.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+    }
+
+    private Map<String, String> offline() {
+        return Map.of("resnetzoo.home", tmp.resolve("cache").toString(), "resnetzoo.offline", "true");
+    }
+
+    @Test
+    void offlineWithoutACachedFileSaysWhereToGetIt() {
+        Run r = withProperties(offline(), () -> ImportCommandTest.run("download", "resnet18"));
+        assertEquals(1, r.code());
+        assertEquals(1, r.errorLines().size(), r.err());
+        String error = r.errorLines().get(0);
+        assertTrue(error.startsWith("error: resnet18-f37072fd.pth is not in the cache and offline mode is on"), error);
+        assertTrue(error.contains("https://download.pytorch.org/models/resnet18-f37072fd.pth"), error);
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void entriesWithoutAHashAreRefused() {
+        Run r = withProperties(offline(), () -> ImportCommandTest.run("download", "seresnext50_32x4d"));
+        assertEquals(1, r.code());
+        String error = r.errorLines().get(0);
+        assertTrue(error.contains("no SHA-256 is published for seresnext50_32x4d.racm_in1k"), error);
+        assertTrue(error.contains("--sha256"), error);
+        assertFalse(Files.exists(tmp.resolve("cache/weights")));
+    }
+
+    @Test
+    void unknownTagsAndBadHashesAreOneErrorLine() {
+        Run r = withProperties(offline(), () -> ImportCommandTest.run("download", "resnet50.nope"));
+        assertEquals(1, r.code());
+        assertTrue(r.errorLines().get(0).startsWith("error: unknown weights 'resnet50.nope' for resnet50; known: "),
+                r.err());
+        Run r2 = withProperties(offline(), () -> ImportCommandTest.run("download", "resnet50", "--sha256", "xyz"));
+        assertEquals(1, r2.code());
+        assertTrue(r2.errorLines().get(0).contains("must be 64 hex digits"), r2.err());
+        Run r3 = withProperties(offline(), () -> ImportCommandTest.run("download", "resnet50", "--sha256", "00000000"));
+        assertEquals(1, r3.code());
+        assertTrue(r3.errorLines().get(0).contains("contradicts the registry's prefix 11ad3fa6"), r3.err());
+    }
+
+    @Test
+    void fetchesFromAMirrorVerifiesTheGivenHashAndPrintsThePath() throws Exception {
+        byte[] body = "pretend these are weights".getBytes(StandardCharsets.UTF_8);
+        String sha = HexFormat.of().formatHex(sha256(body));
+        WeightsEntry entry = Registry.builtin().get("seresnext50_32x4d");
+        List<String> requests = new CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            requests.add(exchange.getRequestURI().getPath());
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream os = exchange.getResponseBody()) {
+                os.write(body);
+            }
+        });
+        server.start();
+        Path cache = tmp.resolve("cache");
+        Map<String, String> props = Map.of("resnetzoo.home", cache.toString(), "resnetzoo.offline", "false",
+                "resnetzoo.mirror", "http://127.0.0.1:" + server.getAddress().getPort());
+        try {
+            Run wrong = withProperties(props, () -> ImportCommandTest.run("download", entry.tag(), "--sha256",
+                    "0".repeat(64)));
+            assertEquals(1, wrong.code());
+            assertTrue(wrong.errorLines().get(0).contains(sha), wrong.err());
+            assertFalse(Files.exists(cache.resolve("weights").resolve(entry.fileName())));
+
+            Run r = withProperties(props, () -> ImportCommandTest.run("download", entry.tag(), "--sha256", sha));
+            assertEquals(0, r.code(), r.err());
+            Path file = cache.resolve("weights").resolve(entry.fileName());
+            assertEquals(file.toString(), r.out().strip());
+            assertEquals(new String(body, StandardCharsets.UTF_8), Files.readString(file));
+            assertTrue(requests.contains("/" + entry.fileName()), requests.toString());
+        } finally {
+            server.stop(0);
+        }
+        // cached and verified: no network needed any more
+        Run again = withProperties(props, () -> ImportCommandTest.run("download", entry.tag(), "--sha256", sha));
+        assertEquals(0, again.code(), again.err());
+        assertEquals(cache.resolve("weights").resolve(entry.fileName()).toString(), again.out().strip());
+    }
+
+    private static byte[] sha256(byte[] data) throws NoSuchAlgorithmException {
+        return MessageDigest.getInstance("SHA-256").digest(data);
+    }
+}
