@@ -1,7 +1,6 @@
 package dev.resnetzoo.core.layers;
 
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -62,14 +61,8 @@ public class NativeBatchNorm extends BatchNormalization {
             throw new IllegalStateException("NativeBatchNorm '" + getLayerName()
                     + "' supports only NCHW, variance parameterisation and learned gamma/beta");
         }
-        NativeBatchNormLayer ret = new NativeBatchNormLayer(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return LayerWiring.wire(new NativeBatchNormLayer(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams, initializer());
     }
 
     @Override
