@@ -13,7 +13,13 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ModelsCommand.class,
                 SummaryCommand.class,
+                TrainCommand.class,
                 BenchCommand.class,
+                ImportCommand.class,
+                PredictCommand.class,
+                DownloadCommand.class,
+                FeaturesCommand.class,
+                FinetuneCommand.class,
         })
 public final class ResNetCli implements Callable<Integer> {
 

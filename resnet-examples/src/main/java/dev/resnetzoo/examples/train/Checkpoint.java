@@ -1,0 +1,177 @@
+package dev.resnetzoo.examples.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A training checkpoint: one zip holding DL4J's model entries (configuration, parameters and
+ * updater state, as written by {@link ModelSerializer} with {@code saveUpdater = true}) plus
+ * {@value #STATE_ENTRY}, the loop's own state. Because everything is in one file that is
+ * {@linkplain AtomicFiles replaced atomically}, the parameters, the Adam moments, the iteration
+ * count and the epoch number always belong to the same moment of training.
+ *
+ * <p>What "continue exactly" needs: the parameters and batch-norm statistics, the updater state,
+ * the iteration and epoch counters (stored in the configuration; Adam's bias correction and any
+ * learning-rate schedule read them), and the data order. The order of epoch {@code e} is a pure
+ * function of (seed, e) (see {@code FashionMnistIterator}), so the state records the seed and
+ * the iterator epoch to continue with. The networks trained here draw no other random numbers
+ * during training (no dropout, no random augmentation); weight initialisation happens only once,
+ * before the first epoch.
+ */
+public final class Checkpoint {
+
+    /** Zip entry holding {@link State} as JSON. */
+    public static final String STATE_ENTRY = "resnet-train-state.json";
+
+    /**
+     * The training loop's state after an epoch.
+     *
+     * @param epoch         epochs completed (1-based count)
+     * @param iteration     optimiser steps taken so far
+     * @param seed          seed of the weight initialisation and the data order
+     * @param iteratorEpoch the data-iterator epoch (0-based) the next training epoch uses
+     * @param trainExamples training examples per epoch (after --limit)
+     */
+    public record State(int epoch, long iteration, long seed, int iteratorEpoch, int trainExamples) {
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("format", 1);
+            m.put("epoch", epoch);
+            m.put("iteration", iteration);
+            m.put("seed", seed);
+            m.put("iteratorEpoch", iteratorEpoch);
+            m.put("trainExamples", trainExamples);
+            return m;
+        }
+
+        static State fromMap(Map<String, Object> m, Path file) throws IOException {
+            try {
+                return new State(((Number) m.get("epoch")).intValue(), ((Number) m.get("iteration")).longValue(),
+                        ((Number) m.get("seed")).longValue(), ((Number) m.get("iteratorEpoch")).intValue(),
+                        ((Number) m.get("trainExamples")).intValue());
+            } catch (RuntimeException e) {
+                throw new IOException(file + ": " + STATE_ENTRY + " lacks a field or has a wrong type: " + m, e);
+            }
+        }
+    }
+
+    /**
+     * A checkpoint read back.
+     *
+     * @param graph the network with its updater state
+     * @param state the loop's state
+     */
+    public record Loaded(ComputationGraph graph, State state) {
+    }
+
+    private Checkpoint() {
+    }
+
+    /**
+     * Writes a checkpoint atomically: {@code target} holds either the previous checkpoint or this one.
+     *
+     * @throws IOException if writing fails (the previous checkpoint is kept)
+     */
+    public static void write(ComputationGraph graph, State state, Path target) throws IOException {
+        write(graph, state, target, tmp -> { });
+    }
+
+    static void write(ComputationGraph graph, State state, Path target, AtomicFiles.BeforeMove beforeMove)
+            throws IOException {
+        Path abs = target.toAbsolutePath();
+        // DL4J writes its own zip; copy its entries into ours, after the state entry.
+        Files.createDirectories(abs.getParent());
+        Path model = AtomicFiles.createTemp(abs);
+        try {
+            ModelSerializer.writeModel(graph, model.toFile(), true);
+            byte[] stateJson = Json.write(state.toMap()).getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(abs, out -> {
+                ZipOutputStream zip = new ZipOutputStream(out);
+                zip.putNextEntry(new ZipEntry(STATE_ENTRY));
+                zip.write(stateJson);
+                zip.closeEntry();
+                try (ZipFile src = new ZipFile(model.toFile())) {
+                    Enumeration<? extends ZipEntry> entries = src.entries();
+                    while (entries.hasMoreElements()) {
+                        ZipEntry e = entries.nextElement();
+                        zip.putNextEntry(new ZipEntry(e.getName()));
+                        try (InputStream in = src.getInputStream(e)) {
+                            in.transferTo(zip);
+                        }
+                        zip.closeEntry();
+                    }
+                }
+                zip.finish();
+            }, beforeMove);
+        } finally {
+            Files.deleteIfExists(model);
+        }
+    }
+
+    /**
+     * Reads only the state entry.
+     *
+     * @throws IOException if the file is not a complete checkpoint of this format
+     */
+    public static State readState(Path file) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            return state(zip, file);
+        } catch (ZipException e) {
+            throw new IOException(file + ": not a valid checkpoint zip (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Reads the network (with its updater state) and the loop's state.
+     *
+     * @throws IOException if the file is not a complete checkpoint
+     */
+    public static Loaded read(Path file) throws IOException {
+        State state = readState(file);
+        ComputationGraph graph;
+        try {
+            graph = ModelSerializer.restoreComputationGraph(file.toFile(), true);
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": cannot restore the network: " + e.getMessage(), e);
+        }
+        if (graph.getIterationCount() != state.iteration()) {
+            throw new IOException(file + ": inconsistent checkpoint: network at iteration " + graph.getIterationCount()
+                    + ", state says " + state.iteration());
+        }
+        return new Loaded(graph, state);
+    }
+
+    private static State state(ZipFile zip, Path file) throws IOException {
+        ZipEntry e = zip.getEntry(STATE_ENTRY);
+        if (e == null) {
+            throw new IOException(file + ": not a training checkpoint (no " + STATE_ENTRY + ")");
+        }
+        for (String required : new String[] {ModelSerializer.CONFIGURATION_JSON, ModelSerializer.COEFFICIENTS_BIN,
+                ModelSerializer.UPDATER_BIN}) {
+            if (zip.getEntry(required) == null) {
+                throw new IOException(file + ": incomplete checkpoint, no " + required);
+            }
+        }
+        try (InputStream in = zip.getInputStream(e)) {
+            return State.fromMap(Json.readObject(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    file + "!" + STATE_ENTRY), file);
+        }
+    }
+
+    /** Writes the final model (no updater state) atomically. */
+    public static void writeModel(ComputationGraph graph, Path target) throws IOException {
+        AtomicFiles.writeVia(target, tmp -> ModelSerializer.writeModel(graph, tmp.toFile(), false));
+    }
+}

@@ -1,0 +1,128 @@
+package dev.resnetzoo.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resnetzoo.examples.metrics.EpochMetrics;
+import dev.resnetzoo.examples.metrics.MetricsCsv;
+import dev.resnetzoo.examples.train.Checkpoint;
+import dev.resnetzoo.examples.train.Preset;
+import dev.resnetzoo.examples.train.TrainConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class TrainCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private String out = "";
+    private String err = "";
+
+    private int run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            return ResNetCli.run(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            out = o.toString(StandardCharsets.UTF_8);
+            err = e.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private Path sampleData() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("data"));
+        for (String name : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")) {
+            try (InputStream in = Objects.requireNonNull(getClass().getResourceAsStream("/fashion-mnist-sample/" + name))) {
+                Files.copy(in, dir.resolve(name));
+            }
+        }
+        return dir;
+    }
+
+    private static Map<String, Object> requested(String... args) {
+        TrainCommand cmd = new TrainCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd.requested();
+    }
+
+    @Test
+    void explicitOptionsOverrideThePreset() {
+        Map<String, Object> m = requested("--preset", "fashion-fast", "--epochs", "2", "--widths", "8,16,32,64");
+        assertEquals(2, m.get("epochs"));
+        assertEquals("8,16,32,64", m.get("widths"));
+        assertEquals("fashion-fast", m.get("preset"));
+        TrainConfig c = TrainConfig.fromMap(m);
+        TrainConfig preset = TrainConfig.fromMap(Preset.FASHION_FAST.settings());
+        assertEquals(List.of(8, 16, 32, 64), c.widths());
+        assertEquals(preset.batch(), c.batch());
+        assertEquals(preset.lrSchedule(), c.lrSchedule());
+        assertEquals(Map.of(), requested());
+    }
+
+    @Test
+    void trainsThenRefusesToOverwriteThenResumes() throws IOException {
+        Path data = sampleData();
+        Path dir = tmp.resolve("runs/tiny");
+        List<String> args = new ArrayList<>(List.of("train", "--arch", "resnet18", "--dataset", "fashion-mnist",
+                "--epochs", "1", "--batch", "32", "--limit", "64", "--test-limit", "50", "--widths", "8,16,32,64",
+                "--depths", "1,1,1,1", "--data", data.toString(), "--out", dir.toString()));
+        assertEquals(0, run(args.toArray(String[]::new)), err);
+        assertTrue(out.contains("data: Fashion-MNIST from " + data), out);
+        assertTrue(out.contains("epoch 1/1: train loss"), out);
+        assertEquals(List.of(1), MetricsCsv.read(dir.resolve("metrics.csv")).stream().map(EpochMetrics::epoch).toList());
+
+        assertEquals(1, run(args.toArray(String[]::new)));
+        assertTrue(err.startsWith("error: ") && err.contains("already holds a run") && err.contains("--resume"), err);
+        assertEquals(1, err.lines().count(), err);
+
+        // Resume with more epochs is a different configuration: refused, naming the option.
+        assertEquals(1, run("train", "--epochs", "2", "--out", dir.toString(), "--data", data.toString(), "--resume"));
+        assertTrue(err.contains("--epochs: the run has 1, this command asks for 2"), err);
+
+        // Resume reads the settings from run.json: the complete run stays as it is.
+        assertEquals(0, run("train", "--out", dir.toString(), "--data", data.toString(), "--resume"), err);
+        assertTrue(out.contains("run already complete"), out);
+        assertEquals(1, Checkpoint.readState(dir.resolve("checkpoint.zip")).epoch());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        // Each must fail while checking the settings; the missing --data folder is a backstop so that a
+        // command accepted by mistake fails at once instead of training on the full data set.
+        String x = tmp.resolve("x").toString();
+        String noData = tmp.resolve("no-data").toString();
+        assertEquals(1, run("train", "--resume", "--overwrite", "--out", x, "--data", noData));
+        assertTrue(err.contains("--resume and --overwrite exclude each other"), err);
+        assertEquals(1, run("train", "--preset", "fastest", "--out", x, "--data", noData));
+        assertTrue(err.contains("unknown preset 'fastest'; expected one of fashion-fast, seeds-reference"), err);
+        assertEquals(1, run("train", "--dataset", "cifar10", "--out", x, "--data", noData));
+        assertTrue(err.contains("--dataset: only fashion-mnist is supported, got 'cifar10'"), err);
+        assertEquals(1, run("train", "--depths", "2,2,x", "--out", x, "--data", noData));
+        assertTrue(err.contains("--depths expects comma-separated integers"), err);
+        assertEquals(1, run("train", "--depths", "2,2,2", "--widths", "8,16,32,64", "--out", x, "--data", noData));
+        assertTrue(err.contains("must have the same number of stages"), err);
+        assertEquals(1, run("train", "--arch", "resnet19", "--out", x, "--data", noData));
+        assertTrue(err.contains("unknown architecture 'resnet19'"), err);
+        assertTrue(!Files.exists(tmp.resolve("x")), "nothing written for a rejected command");
+    }
+}

@@ -1,0 +1,129 @@
+package dev.resnetzoo.examples.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resnetzoo.examples.metrics.EpochMetrics;
+import dev.resnetzoo.examples.metrics.MetricsCsv;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+    @TempDir
+    static Path shared;
+    static Path data;
+
+    @TempDir
+    Path tmp;
+
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void data() throws IOException {
+        data = TrainFixtures.sampleData(shared.resolve("data"));
+    }
+
+    private Trainer trainer() {
+        return new Trainer(new PrintStream(stdout, true, StandardCharsets.UTF_8),
+                new PrintStream(stderr, true, StandardCharsets.UTF_8), false);
+    }
+
+    @Test
+    void runWritesEveryFileWithTheRightEpochs() throws IOException {
+        Path out = tmp.resolve("run");
+        Trainer.Result r = trainer().run(TrainFixtures.tiny(2, 128), out, data, Trainer.Mode.NEW);
+
+        for (String f : List.of(Trainer.RUN_JSON, Trainer.METRICS, Trainer.CURVES, Trainer.CHECKPOINT, Trainer.MODEL)) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        List<EpochMetrics> rows = MetricsCsv.read(out.resolve(Trainer.METRICS));
+        assertEquals(List.of(1, 2), rows.stream().map(EpochMetrics::epoch).toList());
+        for (EpochMetrics m : rows) {
+            assertTrue(m.trainLoss() > 0 && m.testLoss() > 0 && m.imagesPerSec() > 0 && m.seconds() > 0, m.toString());
+            assertTrue(m.trainAcc() >= 0 && m.trainAcc() <= 1 && m.testAcc() >= 0 && m.testAcc() <= 1, m.toString());
+        }
+        assertEquals(rows, r.epochs());
+
+        Checkpoint.Loaded ck = Checkpoint.read(out.resolve(Trainer.CHECKPOINT));
+        assertEquals(new Checkpoint.State(2, 8, 7, 2, 128), ck.state()); // 128 images / 32 = 4 steps per epoch
+        assertEquals(2, ck.graph().getEpochCount());
+        ComputationGraph model = ModelSerializer.restoreComputationGraph(out.resolve(Trainer.MODEL).toFile(), false);
+        assertArrayEquals(ck.graph().params().toFloatVector(), model.params().toFloatVector());
+
+        byte[] png = Files.readAllBytes(out.resolve(Trainer.CURVES));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
+
+        String json = Files.readString(out.resolve(Trainer.RUN_JSON));
+        assertTrue(json.contains("\"epochs\" : 2") && json.contains("\"widths\" : [ 8, 16, 32, 64 ]"), json);
+
+        String printed = stdout.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("data: Fashion-MNIST from " + data + " (--data)"), printed);
+        assertTrue(printed.contains("network: resnet18 [basic 1,1,1,1 x 8,16,32,64, small stem 8] 1x28x28"), printed);
+        assertTrue(printed.lines().anyMatch(l -> l.matches("epoch 2/2: train loss \\S+ acc \\S+% \\| test loss \\S+ acc \\S+% \\|.*")),
+                printed);
+        String progress = stderr.toString(StandardCharsets.UTF_8);
+        assertTrue(progress.contains("epoch 1/2: training on 128 images (4 batches)"), progress);
+        assertTrue(progress.lines().anyMatch(l -> l.matches("epoch 1/2 \\d+/128  loss \\S+  acc \\S+%  \\d+ img/s  ETA .*")),
+                progress);
+        assertFalse(progress.contains("\r"), "no carriage returns when not on a terminal");
+
+        // A finished run resumed again does nothing and keeps its files.
+        long modified = Files.getLastModifiedTime(out.resolve(Trainer.MODEL)).toMillis();
+        Trainer.Result again = trainer().run(Map.of(), out, data, Trainer.Mode.RESUME);
+        assertEquals(2, again.resumedFrom());
+        assertEquals(rows, again.epochs());
+        assertEquals(modified, Files.getLastModifiedTime(out.resolve(Trainer.MODEL)).toMillis());
+        assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("run already complete"));
+    }
+
+    @Test
+    void refusesToReuseAFolderUnlessResumeOrOverwrite() throws IOException {
+        Path out = tmp.resolve("run");
+        Map<String, Object> tiny = TrainFixtures.tiny(1, 64);
+        trainer().run(tiny, out, data, Trainer.Mode.NEW);
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> trainer().run(tiny, out, data, Trainer.Mode.NEW));
+        assertTrue(e.getMessage().contains("already holds a run") && e.getMessage().contains("--resume")
+                && e.getMessage().contains("--overwrite"), e.getMessage());
+
+        Map<String, Object> other = TrainFixtures.tiny(1, 64);
+        other.put("batch", 16);
+        other.put("widths", "8,16,32,32");
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                () -> trainer().run(other, out, data, Trainer.Mode.RESUME));
+        assertTrue(d.getMessage().contains("--batch: the run has 32, this command asks for 16")
+                && d.getMessage().contains("--widths: the run has 8,16,32,64, this command asks for 8,16,32,32"),
+                d.getMessage());
+
+        Trainer.Result r = trainer().run(other, out, data, Trainer.Mode.OVERWRITE);
+        assertEquals(16, r.config().batch());
+        assertEquals(new Checkpoint.State(1, 4, 7, 1, 64), Checkpoint.readState(out.resolve(Trainer.CHECKPOINT)));
+    }
+
+    @Test
+    void resumeWithoutAnEarlierRunStartsOne() throws IOException {
+        Path out = tmp.resolve("fresh");
+        Trainer.Result r = trainer().run(TrainFixtures.tiny(1, 32), out, data, Trainer.Mode.RESUME);
+        assertEquals(0, r.resumedFrom());
+        assertEquals(1, r.epochs().size());
+        assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("nothing to resume"));
+    }
+}
