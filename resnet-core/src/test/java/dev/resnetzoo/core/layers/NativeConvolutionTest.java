@@ -74,7 +74,7 @@ class NativeConvolutionTest {
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, cin, 9, 9).subi(0.5);
         boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
                 .inputs(new INDArray[] {x}).labels(new INDArray[] {oneHot(2, 3)})
-                .subset(true).maxPerParam(200)
+                .subset(true).maxPerParam(60)
                 .epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8));
         assertTrue(ok, "gradient check failed");
     }
