@@ -14,14 +14,10 @@ import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -134,7 +130,7 @@ public final class Pretrained {
             hash = entry.fileSpec(sha256).sha256();
         } else {
             weights = placedByHand(entry);
-            hash = sha256Of(weights);
+            hash = Downloader.sha256(weights);
         }
         Path model = modelFile(entry, hash);
         ComputationGraph graph = restore(entry, model);
@@ -204,7 +200,7 @@ public final class Pretrained {
             }
             throw new DownloadException(message + " (expected at " + file + ")");
         }
-        String actual = sha256Of(file);
+        String actual = Downloader.sha256(file);
         log.log(WARNING, () -> "Using " + file + " for " + entry.tag() + " without verification: no SHA-256 is published "
                 + "for it. Its SHA-256 is " + actual + "; pass it with --sha256 (optSha256) to verify this file from now on");
         return file;
@@ -292,22 +288,6 @@ public final class Pretrained {
         }
         pretrained.close();
         return graph;
-    }
-
-    private static String sha256Of(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     /** Configures a {@link Pretrained} loader; every option has a default (see {@link Pretrained#builder()}). */

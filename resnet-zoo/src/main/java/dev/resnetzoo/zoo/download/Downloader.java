@@ -86,6 +86,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Downloader {
 
+    /**
+     * @param file a file
+     * @return the lower-case hex SHA-256 of its content
+     * @throws IOException if it cannot be read
+     */
+    public static String sha256(Path file) throws IOException {
+        return Stamp.sha256(file);
+    }
+
+
     /** JDK platform logging, so that this package needs no logging dependency. */
     private static final System.Logger log = System.getLogger(Downloader.class.getName());
 
