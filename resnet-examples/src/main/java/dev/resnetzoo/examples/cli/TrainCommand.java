@@ -86,6 +86,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/<arch>-fashion-mnist)")
     Path out;
 
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: one per core; 1 is faster "
+            + "when other jobs keep the cores busy)")
+    Integer threads;
+
     @Option(names = "--resume", description = "continue the run in --out from its last completed epoch")
     boolean resume;
 
@@ -98,7 +102,11 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         }
         Trainer.Mode mode = resume ? Trainer.Mode.RESUME : overwrite ? Trainer.Mode.OVERWRITE : Trainer.Mode.NEW;
-        new Trainer(System.out, System.err, System.console() != null).run(requested(), out, data, mode);
+        Map<String, Object> settings = requested();
+        if (threads != null) {
+            Trainer.setThreads(threads);
+        }
+        new Trainer(System.out, System.err, System.console() != null).run(settings, out, data, mode);
         return 0;
     }
 

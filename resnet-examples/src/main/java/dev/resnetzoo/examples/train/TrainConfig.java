@@ -19,29 +19,21 @@ import java.util.stream.Collectors;
  * data is read from. It is stored in {@code run.json} so that {@code --resume} can continue with
  * the same settings and refuse different ones.
  *
- * <p>Keys of {@link #toMap()} are the command line's option names without the dashes. Depth-table
- * overrides ({@code depths}, {@code widths}, {@code stem-width}, {@code block}, {@code cardinality},
- * {@code base-width}, {@code se}) are null when the variant's own value is used.
+ * <p>Keys of {@link #toMap()} are the command line's option names without the dashes.
  *
- * @param arch        variant name, e.g. {@code resnet18} (see {@link Variant})
+ * @param arch        variant whose depth table is the base, e.g. {@code resnet18} (see {@link Variant})
  * @param dataset     data set; only {@value #FASHION_MNIST} is supported
  * @param epochs      epochs to train in total
  * @param batch       examples per optimiser step
  * @param lr          Adam's (peak) learning rate
  * @param lrSchedule  learning-rate schedule over the whole run
- * @param seed        seed of the weight initialisation and of the data order
+ * @param seed        seed of the weight initialisation, the data order and the augmentation
  * @param limit       training examples used per epoch, 0 for all
  * @param testLimit   test examples evaluated, 0 for all
  * @param resize      side length the images are resized to, 0 for the original 28
  * @param augment     random training-time transformation of the images
- * @param block       block kind override ({@code basic} or {@code bottleneck}), or null
- * @param depths      blocks per stage override, or null
- * @param widths      stage widths override, or null
- * @param stem        stem kind: {@code small} (3x3 stride 1, the default here) or {@code imagenet}
- * @param stemWidth   stem channels override, or null (the first stage width when widths are overridden)
- * @param cardinality groups of the bottleneck 3x3 convolution override, or null
- * @param baseWidth   bottleneck width per group override, or null
- * @param se          squeeze-and-excitation reduction override (0 = none), or null
+ * @param stem        stem kind ({@link StemKind#SMALL} by default here, whatever the variant uses on ImageNet)
+ * @param table       changes to the variant's depth table
  * @param preset      name of the preset the settings started from, or null
  */
 public record TrainConfig(
@@ -56,14 +48,8 @@ public record TrainConfig(
         int testLimit,
         int resize,
         Augmentation augment,
-        String block,
-        List<Integer> depths,
-        List<Integer> widths,
-        String stem,
-        Integer stemWidth,
-        Integer cardinality,
-        Integer baseWidth,
-        Integer se,
+        StemKind stem,
+        TableOverrides table,
         String preset) {
 
     /** The one supported data set. */
@@ -97,17 +83,58 @@ public record TrainConfig(
         }
     }
 
+    /**
+     * Changes to a variant's depth table; a null component keeps the variant's value.
+     *
+     * @param block       block kind
+     * @param depths      blocks per stage
+     * @param widths      stage widths; when the number of stages changes and no widths are given,
+     *                    torchvision's 64, 128, 256, ... are used
+     * @param stemWidth   stem channels; by default the first stage width when widths are given
+     * @param cardinality groups of the bottleneck 3x3 convolution (1 when the block kind changes)
+     * @param baseWidth   bottleneck width per group (64 when the block kind changes)
+     * @param se          squeeze-and-excitation reduction, 0 for none
+     */
+    public record TableOverrides(BlockKind block, List<Integer> depths, List<Integer> widths, Integer stemWidth,
+                                 Integer cardinality, Integer baseWidth, Integer se) {
+        /** No changes. */
+        public static final TableOverrides NONE = new TableOverrides(null, null, null, null, null, null, null);
+
+        /** Copies the lists. */
+        public TableOverrides {
+            depths = depths == null ? null : List.copyOf(depths);
+            widths = widths == null ? null : List.copyOf(widths);
+        }
+
+        /** @return a builder of {@code base}'s table with these changes */
+        ResNetSpec.Builder applyTo(ResNetSpec base) {
+            BlockKind kind = block == null ? base.block() : block;
+            int[] d = ints(depths == null ? base.depths() : depths);
+            ResNetSpec.Builder b = ResNetSpec.builder(kind, d);
+            if (widths != null) {
+                b.widths(ints(widths));
+            } else if (d.length == base.numStages()) {
+                b.widths(ints(base.widths()));
+            }
+            b.stemWidth(stemWidth != null ? stemWidth : widths != null && !widths.isEmpty() ? widths.get(0)
+                    : base.stemWidth());
+            boolean kindChanged = kind != base.block();
+            b.cardinality(cardinality != null ? cardinality : kindChanged ? 1 : base.cardinality());
+            b.baseWidth(baseWidth != null ? baseWidth : kindChanged ? 64 : base.baseWidth());
+            b.se(se != null ? se : base.seReduction());
+            return b.zeroInitLastBn(base.zeroInitLastBn());
+        }
+    }
+
     /** Validates the settings; messages name the option, the value and what is valid. */
     public TrainConfig {
-        Objects.requireNonNull(arch, "arch");
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(lrSchedule, "lrSchedule");
         Objects.requireNonNull(augment, "augment");
         Objects.requireNonNull(stem, "stem");
-        Variant.of(arch); // throws listing the known names
-        arch = arch.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        Objects.requireNonNull(table, "table");
+        arch = Variant.of(Objects.requireNonNull(arch, "arch")).id(); // throws listing the known names
         dataset = dataset.trim().toLowerCase(Locale.ROOT);
-        stem = stem.trim().toLowerCase(Locale.ROOT);
         check(dataset.equals(FASHION_MNIST), "--dataset: only %s is supported, got '%s'", FASHION_MNIST, dataset);
         check(epochs >= 1, "--epochs must be >= 1, got %d", epochs);
         check(batch >= 1, "--batch must be >= 1, got %d", batch);
@@ -115,16 +142,8 @@ public record TrainConfig(
         check(limit >= 0, "--limit must be >= 0 (0 = all), got %d", limit);
         check(testLimit >= 0, "--test-limit must be >= 0 (0 = all), got %d", testLimit);
         check(resize >= 0, "--resize must be >= 0 (0 = keep 28x28), got %d", resize);
-        check(stem.equals("small") || stem.equals("imagenet"), "--stem expects small or imagenet, got '%s'", stem);
-        if (block != null) {
-            block = block.trim().toLowerCase(Locale.ROOT);
-            check(block.equals("basic") || block.equals("bottleneck"),
-                    "--block expects basic or bottleneck, got '%s'", block);
-        }
-        depths = depths == null ? null : List.copyOf(depths);
-        widths = widths == null ? null : List.copyOf(widths);
         // Record fields are assigned only after this constructor: validate from the parameters.
-        buildSpec(arch, block, depths, widths, stem, stemWidth, cardinality, baseWidth, se, resize);
+        buildSpec(arch, stem, table, resize);
     }
 
     private static void check(boolean ok, String format, Object... args) {
@@ -145,32 +164,13 @@ public record TrainConfig(
      * @throws IllegalArgumentException if the table is invalid
      */
     public ResNetSpec spec() {
-        return buildSpec(arch, block, depths, widths, stem, stemWidth, cardinality, baseWidth, se, resize);
+        return buildSpec(arch, stem, table, resize);
     }
 
-    private static ResNetSpec buildSpec(String arch, String block, List<Integer> depths, List<Integer> widths,
-                                        String stem, Integer stemWidth, Integer cardinality, Integer baseWidth,
-                                        Integer se, int resize) {
-        ResNetSpec base = Variant.of(arch).spec();
-        BlockKind blockKind = block == null ? base.block() : BlockKind.valueOf(block.toUpperCase(Locale.ROOT));
-        int[] d = depths == null ? ints(base.depths()) : ints(depths);
-        ResNetSpec.Builder b = ResNetSpec.builder(blockKind, d).name(arch);
-        if (widths != null) {
-            b.widths(ints(widths));
-        } else if (d.length == base.numStages()) {
-            b.widths(ints(base.widths()));
-        }
-        b.stemWidth(stemWidth != null ? stemWidth : widths != null && !widths.isEmpty() ? widths.get(0) : base.stemWidth());
-        boolean blockChanged = blockKind != base.block();
-        b.cardinality(cardinality != null ? cardinality : blockChanged ? 1 : base.cardinality());
-        b.baseWidth(baseWidth != null ? baseWidth : blockChanged ? 64 : base.baseWidth());
-        b.se(se != null ? se : base.seReduction());
-        b.stem(stem.equals("imagenet") ? StemKind.IMAGENET : StemKind.SMALL);
+    private static ResNetSpec buildSpec(String arch, StemKind stem, TableOverrides table, int resize) {
         int size = resize > 0 ? resize : FashionMnist.IMAGE_SIZE;
-        b.input(1, size, size);
-        b.numClasses(FashionMnist.NUM_CLASSES);
-        b.zeroInitLastBn(base.zeroInitLastBn());
-        return b.build();
+        return table.applyTo(Variant.of(arch).spec()).name(arch).stem(stem).input(1, size, size)
+                .numClasses(FashionMnist.NUM_CLASSES).build();
     }
 
     /** One line describing the network, e.g. {@code resnet18 [basic 2,2,2,2 x 16,32,64,128, small stem 16] 1x28x28}. */
@@ -180,7 +180,7 @@ public record TrainConfig(
                 ? ", " + s.cardinality() + "x" + s.baseWidth() + "d" : "";
         return String.format(Locale.ROOT, "%s [%s %s x %s%s%s, %s stem %d] %dx%dx%d", arch,
                 s.block().name().toLowerCase(Locale.ROOT), join(s.depths()), join(s.widths()), extra,
-                s.seReduction() > 0 ? ", SE 1/" + s.seReduction() : "", stem, s.stemWidth(),
+                s.seReduction() > 0 ? ", SE 1/" + s.seReduction() : "", id(stem), s.stemWidth(),
                 s.inputChannels(), s.inputHeight(), s.inputWidth());
     }
 
@@ -198,14 +198,14 @@ public record TrainConfig(
         m.put("test-limit", testLimit);
         m.put("resize", resize);
         m.put("augment", augment.id());
-        m.put("block", block);
-        m.put("depths", depths);
-        m.put("widths", widths);
-        m.put("stem", stem);
-        m.put("stem-width", stemWidth);
-        m.put("cardinality", cardinality);
-        m.put("base-width", baseWidth);
-        m.put("se", se);
+        m.put("block", table.block() == null ? null : id(table.block()));
+        m.put("depths", table.depths());
+        m.put("widths", table.widths());
+        m.put("stem", id(stem));
+        m.put("stem-width", table.stemWidth());
+        m.put("cardinality", table.cardinality());
+        m.put("base-width", table.baseWidth());
+        m.put("se", table.se());
         m.put("preset", preset);
         return m;
     }
@@ -234,14 +234,15 @@ public record TrainConfig(
                 integer(values, "test-limit", 0),
                 integer(values, "resize", 0),
                 Augmentation.of(str(values, "augment", "none")),
-                str(values, "block", null),
-                intList(values, "depths"),
-                intList(values, "widths"),
-                str(values, "stem", "small"),
-                optInteger(values, "stem-width"),
-                optInteger(values, "cardinality"),
-                optInteger(values, "base-width"),
-                optInteger(values, "se"),
+                kind(StemKind.class, "stem", str(values, "stem", "small")),
+                new TableOverrides(
+                        values.get("block") == null ? null : kind(BlockKind.class, "block", str(values, "block", null)),
+                        intList(values, "depths"),
+                        intList(values, "widths"),
+                        optInteger(values, "stem-width"),
+                        optInteger(values, "cardinality"),
+                        optInteger(values, "base-width"),
+                        optInteger(values, "se")),
                 str(values, "preset", null));
     }
 
@@ -281,6 +282,20 @@ public record TrainConfig(
     }
 
     // ---------------------------------------------------------------------------------------
+
+    private static String id(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static <E extends Enum<E>> E kind(Class<E> type, String key, String value) {
+        for (E e : type.getEnumConstants()) {
+            if (id(e).equalsIgnoreCase(value.trim())) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("--" + key + " expects " + Arrays.stream(type.getEnumConstants())
+                .map(TrainConfig::id).collect(Collectors.joining(" or ")) + ", got '" + value + "'");
+    }
 
     private static String str(Map<String, ?> m, String key, String dflt) {
         Object v = m.get(key);

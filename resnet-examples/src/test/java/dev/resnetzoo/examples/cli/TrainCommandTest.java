@@ -8,6 +8,7 @@ import dev.resnetzoo.examples.metrics.MetricsCsv;
 import dev.resnetzoo.examples.train.Checkpoint;
 import dev.resnetzoo.examples.train.Preset;
 import dev.resnetzoo.examples.train.TrainConfig;
+import dev.resnetzoo.examples.train.Trainer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,6 +30,19 @@ class TrainCommandTest {
 
     @TempDir
     Path tmp;
+
+    /** The command sets --threads for this JVM's main thread: put back what the other test classes expect. */
+    private static int threads;
+
+    @BeforeAll
+    static void saveThreads() {
+        threads = Trainer.threads();
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        Trainer.setThreads(threads);
+    }
 
     private String out = "";
     private String err = "";
@@ -73,7 +89,7 @@ class TrainCommandTest {
         assertEquals("fashion-fast", m.get("preset"));
         TrainConfig c = TrainConfig.fromMap(m);
         TrainConfig preset = TrainConfig.fromMap(Preset.FASHION_FAST.settings());
-        assertEquals(List.of(8, 16, 32, 64), c.widths());
+        assertEquals(List.of(8, 16, 32, 64), c.table().widths());
         assertEquals(preset.batch(), c.batch());
         assertEquals(preset.lrSchedule(), c.lrSchedule());
         assertEquals(Map.of(), requested());
@@ -84,8 +100,8 @@ class TrainCommandTest {
         Path data = sampleData();
         Path dir = tmp.resolve("runs/tiny");
         List<String> args = new ArrayList<>(List.of("train", "--arch", "resnet18", "--dataset", "fashion-mnist",
-                "--epochs", "1", "--batch", "32", "--limit", "64", "--test-limit", "50", "--widths", "8,16,32,64",
-                "--depths", "1,1,1,1", "--data", data.toString(), "--out", dir.toString()));
+                "--epochs", "1", "--batch", "32", "--limit", "64", "--test-limit", "64", "--widths", "8,16",
+                "--depths", "1,1", "--threads", "1", "--data", data.toString(), "--out", dir.toString()));
         assertEquals(0, run(args.toArray(String[]::new)), err);
         assertTrue(out.contains("data: Fashion-MNIST from " + data), out);
         assertTrue(out.contains("epoch 1/1: train loss"), out);
@@ -119,7 +135,7 @@ class TrainCommandTest {
         assertTrue(err.contains("--dataset: only fashion-mnist is supported, got 'cifar10'"), err);
         assertEquals(1, run("train", "--depths", "2,2,x", "--out", x, "--data", noData));
         assertTrue(err.contains("--depths expects comma-separated integers"), err);
-        assertEquals(1, run("train", "--depths", "2,2,2", "--widths", "8,16,32,64", "--out", x, "--data", noData));
+        assertEquals(1, run("train", "--depths", "2,2,2", "--widths", "8,16", "--out", x, "--data", noData));
         assertTrue(err.contains("must have the same number of stages"), err);
         assertEquals(1, run("train", "--arch", "resnet19", "--out", x, "--data", noData));
         assertTrue(err.contains("unknown architecture 'resnet19'"), err);

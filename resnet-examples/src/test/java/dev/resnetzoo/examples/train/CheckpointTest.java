@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -33,6 +35,18 @@ class CheckpointTest {
 
     @TempDir
     Path tmp;
+
+    static int threads;
+
+    @BeforeAll
+    static void oneThread() {
+        threads = TrainFixtures.oneThread();
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        Trainer.setThreads(threads);
+    }
 
     /** A small network after two Adam steps, so it has updater state; cosine schedule to check it serialises. */
     static ComputationGraph trainedGraph() {

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,10 +31,22 @@ class ResumeAfterKillTest {
     @TempDir
     Path tmp;
 
+    static int threads;
+
+    @BeforeAll
+    static void oneThread() {
+        threads = TrainFixtures.oneThread(); // the same as the child's, so the numbers can be identical
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        Trainer.setThreads(threads);
+    }
+
     @Test
     void killedRunResumesToExactlyTheUninterruptedResult() throws Exception {
         Path data = TrainFixtures.sampleData(tmp.resolve("data"));
-        Map<String, Object> settings = TrainFixtures.tiny(3, 256);
+        Map<String, Object> settings = TrainFixtures.tiny(3, 512);
         settings.put("lr-schedule", "cosine"); // the schedule and the augmentation must continue where they stopped
         settings.put("augment", "flip-shift");
         Path killed = tmp.resolve("killed");

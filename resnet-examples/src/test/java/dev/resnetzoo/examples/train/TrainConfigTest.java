@@ -59,7 +59,8 @@ class TrainConfigTest {
         assertMessage("--epochs must be >= 1, got 0", Map.of("epochs", 0));
         assertMessage("--lr must be a positive number", Map.of("lr", -1.0));
         assertMessage("--lr-schedule expects constant or cosine, got 'step'", Map.of("lr-schedule", "step"));
-        assertMessage("--stem expects small or imagenet", Map.of("stem", "tiny"));
+        assertMessage("--stem expects imagenet or small, got 'tiny'", Map.of("stem", "tiny"));
+        assertMessage("--block expects basic or bottleneck, got 'wide'", Map.of("block", "wide"));
         assertMessage("--batch expects an integer, got 1.5", Map.of("batch", 1.5));
         assertMessage("unknown training setting 'epoch'", Map.of("epoch", 3));
         assertMessage("input 28x28 is smaller than the network's total stride",

@@ -32,15 +32,18 @@ final class TrainFixtures {
         return dir;
     }
 
-    /** A network and data small enough for an epoch in about a second: 1,1,1,1 x 8,16,32,64. */
+    /**
+     * A network and data small enough for an epoch in well under a second: two stages (1,1 x 8,16),
+     * batches of 32, 64 test images (two batches of the training shape).
+     */
     static Map<String, Object> tiny(int epochs, int limit) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("epochs", epochs);
         m.put("batch", 32);
         m.put("limit", limit);
-        m.put("test-limit", 100);
-        m.put("widths", "8,16,32,64");
-        m.put("depths", "1,1,1,1");
+        m.put("test-limit", 64);
+        m.put("widths", "8,16");
+        m.put("depths", "1,1");
         m.put("seed", 7L);
         return m;
     }
@@ -55,7 +58,10 @@ final class TrainFixtures {
         return a;
     }
 
-    /** Starts {@code mainClass} in a new JVM with this test's classpath; stdout and stderr go to {@code log}. */
+    /**
+     * Starts {@code mainClass} in a new JVM with this test's classpath and one OpenMP thread (as
+     * the tests use in-process, see {@link #oneThread()}); stdout and stderr go to {@code log}.
+     */
     static Process startJvm(String mainClass, List<String> args, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -63,7 +69,18 @@ final class TrainFixtures {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        return pb.start();
+    }
+
+    /**
+     * Runs this JVM's training on one thread and returns the previous count, to restore after the
+     * class. Tiny networks gain nothing from a second thread, and on a machine whose cores are busy
+     * with other jobs OpenMP's barriers make two threads up to ten times slower.
+     */
+    static int oneThread() {
+        return Trainer.setThreads(1);
     }
 
     static String read(Path file) {
