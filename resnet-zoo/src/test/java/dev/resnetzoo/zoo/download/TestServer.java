@@ -123,13 +123,13 @@ final class TestServer implements AutoCloseable {
             String location = redirects.get(path);
             if (location != null) {
                 exchange.getResponseHeaders().set("Location", location);
-                exchange.sendResponseHeaders(302, -1);
                 requests.add(new Request(path, range, 302, 0));
+                exchange.sendResponseHeaders(302, -1);
                 return;
             }
             if (route == null) {
-                exchange.sendResponseHeaders(404, -1);
                 requests.add(new Request(path, range, 404, 0));
+                exchange.sendResponseHeaders(404, -1);
                 return;
             }
             route.hits.incrementAndGet();
@@ -140,8 +140,8 @@ final class TestServer implements AutoCloseable {
             }
             if (route.failuresLeft > 0) {
                 route.failuresLeft--;
-                exchange.sendResponseHeaders(route.failStatus, -1);
                 requests.add(new Request(path, range, route.failStatus, 0));
+                exchange.sendResponseHeaders(route.failStatus, -1);
                 return;
             }
             byte[] content = route.content;
@@ -154,8 +154,8 @@ final class TestServer implements AutoCloseable {
                 start = Integer.parseInt(range.replaceFirst("^bytes=(\\d+)-$", "$1"));
                 if (start >= content.length) {
                     exchange.getResponseHeaders().set("Content-Range", "bytes */" + content.length);
-                    exchange.sendResponseHeaders(416, -1);
                     requests.add(new Request(path, range, 416, 0));
+                    exchange.sendResponseHeaders(416, -1);
                     return;
                 }
                 status = 206;
@@ -163,7 +163,6 @@ final class TestServer implements AutoCloseable {
                         "bytes " + start + "-" + (content.length - 1) + "/" + content.length);
             }
             int length = content.length - start;
-            exchange.sendResponseHeaders(status, length);
             int limit = length;
             boolean truncate = false;
             boolean stall = false;
@@ -176,7 +175,9 @@ final class TestServer implements AutoCloseable {
                 route.stallOnceAt = -1;
                 stall = true;
             }
+            // Recorded before anything is sent, so a client that has seen the response also sees the record.
             requests.add(new Request(path, range, status, limit));
+            exchange.sendResponseHeaders(status, length);
             OutputStream out = exchange.getResponseBody();
             for (int off = 0; off < limit; off += 16384) {
                 out.write(content, start + off, Math.min(16384, limit - off));
