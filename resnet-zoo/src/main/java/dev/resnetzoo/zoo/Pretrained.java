@@ -10,14 +10,13 @@ import dev.resnetzoo.zoo.download.Downloader;
 import dev.resnetzoo.zoo.download.FileSpec;
 import dev.resnetzoo.zoo.download.ProgressListener;
 import dev.resnetzoo.zoo.download.ZooCache;
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -43,7 +42,7 @@ import org.deeplearning4j.util.ModelSerializer;
  *       {@link Builder#optSha256(String)}. An entry without any hash is not downloaded: the user
  *       must supply one, or place the file by hand as {@code <cache>/weights/<fileName>}, in which
  *       case it is used unverified (with a warning giving its SHA-256).</li>
- *   <li>If {@code <cache>/models/<tag>-<hash>.zip} exists, restores it with
+ *   <li>If {@code <cache>/models/<tag>-<hash>-c<N>.zip} exists, restores it with
  *       {@link ModelSerializer} and checks its classifier and parameter count; nothing is
  *       downloaded or imported. A file that does not restore or does not fit is deleted with a
  *       warning and rebuilt.</li>
@@ -58,9 +57,10 @@ import org.deeplearning4j.util.ModelSerializer;
  *       statistics) copied from the pretrained one: the usual start of transfer learning. The cached
  *       model always keeps the file's own classifier.</li>
  * </ol>
- * The key of the converted model is the weights' hash, so other weights (or a corrected hash) never
- * reuse a stale conversion. Delete {@code <cache>/models} to force a new conversion, e.g. after
- * upgrading this library.
+ * The key of the converted model is the weights' hash and the converter's version
+ * {@code N} ({@link #CONVERTER_VERSION}), so other weights, a corrected hash or a release whose
+ * conversion differs never reuse a stale conversion. Deleting {@code <cache>/models} forces a new
+ * conversion and frees the space of older versions.
  *
  * <p>Instances are immutable and thread-safe. Concurrent loads of the same entry may both convert;
  * each writes its own temporary file and the last move wins, with identical content.
@@ -68,6 +68,12 @@ import org.deeplearning4j.util.ModelSerializer;
 public final class Pretrained {
 
     private static final System.Logger log = System.getLogger(Pretrained.class.getName());
+
+    /**
+     * Version of the conversion (graph layout, importer, serialised format), part of the cached
+     * model's name. Raised whenever a release converts the same weights into a different model.
+     */
+    public static final int CONVERTER_VERSION = 1;
 
     private final ZooCache cache;
     private final Downloader downloader;
@@ -163,8 +169,9 @@ public final class Pretrained {
     }
 
     /**
-     * Where the converted model of an entry is (or will be) cached: {@code <cache>/models/<tag>-<hash>.zip},
-     * with the hash the entry is verified with.
+     * Where the converted model of an entry is (or will be) cached:
+     * {@code <cache>/models/<tag>-<hash>-c<N>.zip}, with the hash the entry is verified with and
+     * {@code N} = {@link #CONVERTER_VERSION}.
      *
      * @param entry the weights; must have a hash, or one must have been given with {@link Builder#optSha256}
      * @return the path (the file may not exist)
@@ -184,7 +191,7 @@ public final class Pretrained {
     }
 
     private Path modelFile(WeightsEntry entry, String hash) {
-        return cache.models().resolve(entry.tag() + "-" + hash + ".zip");
+        return cache.models().resolve(entry.tag() + "-" + hash + "-c" + CONVERTER_VERSION + ".zip");
     }
 
     /** An entry without any hash: usable only if the user put the file into the cache. */
@@ -249,27 +256,11 @@ public final class Pretrained {
     }
 
     private static void save(ComputationGraph graph, Path model) {
-        Path tmp = null;
         try {
-            Files.createDirectories(model.getParent());
-            tmp = Files.createTempFile(model.getParent(), model.getFileName() + ".", ".tmp");
-            ModelSerializer.writeModel(graph, tmp.toFile(), false);
-            try {
-                Files.move(tmp, model, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, model, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.writeVia(model, tmp -> ModelSerializer.writeModel(graph, tmp.toFile(), false));
         } catch (IOException | RuntimeException e) {
             log.log(WARNING, () -> "Cannot cache the converted model as " + model + " (" + e
                     + "); it will be converted again next time");
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
         }
     }
 

@@ -151,7 +151,7 @@ class PretrainedTest {
 
         ComputationGraph first = loader().build().load(entry);
         assertEquals(1, hits.get());
-        Path model = home.resolve("models").resolve(TAG + "-" + sha256 + ".zip");
+        Path model = cachedModel(sha256);
         assertTrue(Files.isRegularFile(model), "converted model cached as " + model);
         assertEquals(model, loader().build().modelFile(entry));
         assertTrue(logits(direct, x).equalsWithEps(logits(first, x), 1e-6));
@@ -194,7 +194,7 @@ class PretrainedTest {
     void hashPrefixIsVerified() throws Exception {
         ComputationGraph g = loader().build().load(entry(sha256.substring(0, 8)));
         assertEquals(1, hits.get());
-        Path model = home.resolve("models").resolve(TAG + "-" + sha256.substring(0, 8) + ".zip");
+        Path model = cachedModel(sha256.substring(0, 8));
         assertTrue(Files.isRegularFile(model));
         assertEquals(5, logits(g, input()).size(1));
         // Without the converted model, the cached weights are verified against the prefix and reused.
@@ -227,7 +227,7 @@ class PretrainedTest {
 
         loader().optSha256(sha256.toUpperCase()).build().load(entry);
         assertEquals(1, hits.get());
-        assertTrue(Files.isRegularFile(home.resolve("models").resolve(TAG + "-" + sha256 + ".zip")));
+        assertTrue(Files.isRegularFile(cachedModel(sha256)));
     }
 
     @Test
@@ -237,7 +237,7 @@ class PretrainedTest {
         ComputationGraph g = loader().build().load(entry(null));
         assertEquals(0, hits.get());
         assertEquals(5, logits(g, input()).size(1));
-        assertTrue(Files.isRegularFile(home.resolve("models").resolve(TAG + "-" + sha256 + ".zip")));
+        assertTrue(Files.isRegularFile(cachedModel(sha256)));
     }
 
     @Test
@@ -290,5 +290,10 @@ class PretrainedTest {
 
     private static String flip(String hex) {
         return (hex.charAt(0) == 'a' ? "b" : "a") + hex.substring(1);
+    }
+
+    /** The converted model's cache file for weights with this hash (full or prefix). */
+    private Path cachedModel(String hash) {
+        return home.resolve("models").resolve(TAG + "-" + hash + "-c" + Pretrained.CONVERTER_VERSION + ".zip");
     }
 }
