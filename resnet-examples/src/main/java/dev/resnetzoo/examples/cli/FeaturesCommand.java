@@ -2,13 +2,13 @@ package dev.resnetzoo.examples.cli;
 
 import dev.resnetzoo.examples.finetune.ModelSource;
 import dev.resnetzoo.zoo.Npy;
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureExtractor;
 import dev.resnetzoo.zoo.transfer.Taps;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -88,15 +88,7 @@ final class FeaturesCommand implements Callable<Integer> {
         INDArray x = parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
         INDArray f = FeatureExtractor.builder(source.graph()).optBatchSize(batch).optPooled(pooled).build()
                 .extract(x.castTo(DataType.FLOAT), layer);
-        Path abs = out.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
-        try {
-            Npy.write(tmp, f);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeVia(out, tmp -> Npy.write(tmp, f));
         System.out.println(out + ": " + Arrays.toString(f.shape()) + " (" + Taps.canonical(source.graph(), layer) + ")");
         return 0;
     }

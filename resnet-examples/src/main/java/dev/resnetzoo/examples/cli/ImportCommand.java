@@ -6,15 +6,13 @@ import dev.resnetzoo.core.TorchNames;
 import dev.resnetzoo.zoo.WeightImportException;
 import dev.resnetzoo.zoo.WeightImporter;
 import dev.resnetzoo.zoo.WeightImporter.Classifier;
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import dev.resnetzoo.zoo.io.StateDict;
 import dev.resnetzoo.zoo.io.Tensor;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -48,8 +46,6 @@ final class ImportCommand implements Callable<Integer> {
 
     /** Name of the object in the model zip holding the input shape {@code int[] {C, H, W}}. */
     static final String INPUT_SHAPE_KEY = "resnet-input-shape";
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "architecture, e.g. resnet50 (see 'models')")
     String arch;
@@ -89,7 +85,7 @@ final class ImportCommand implements Callable<Integer> {
             } catch (WeightImportException e) {
                 throw new IllegalArgumentException(oneLine(e, spec, TorchNames.expectedKeys(graph).size()), e);
             }
-            writeAtomically(out, tmp -> {
+            AtomicFiles.writeVia(out, tmp -> {
                 ModelSerializer.writeModel(graph, tmp.toFile(), false);
                 ModelSerializer.addObjectToFile(tmp.toFile(), INPUT_SHAPE_KEY,
                         new int[] {spec.inputChannels(), spec.inputHeight(), spec.inputWidth()});
@@ -176,46 +172,5 @@ final class ImportCommand implements Callable<Integer> {
     private static String abbreviate(List<String> keys) {
         return keys.size() <= 5 ? String.join(", ", keys)
                 : String.join(", ", keys.subList(0, 5)) + ", ... (" + (keys.size() - 5) + " more)";
-    }
-
-    /** Fills a file given its path. */
-    @FunctionalInterface
-    interface PathWriter {
-        /**
-         * @param tmp an empty file to fill
-         * @throws IOException on failure
-         */
-        void write(Path tmp) throws IOException;
-    }
-
-    /**
-     * Writes {@code target} atomically: {@code writer} fills a hidden temporary file in the same
-     * directory ({@code .NAME.RANDOM.tmp}), which is then renamed over {@code target}. On any failure
-     * the temporary file is deleted and {@code target} is left as it was.
-     *
-     * @param target the file to create or replace
-     * @param writer fills the temporary file
-     * @throws IOException if writing or renaming fails
-     */
-    static void writeAtomically(Path target, PathWriter writer) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE)
-                + ".tmp");
-        Files.createFile(tmp);
-        boolean moved = false;
-        try {
-            writer.write(tmp);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
-        } finally {
-            if (!moved) {
-                Files.deleteIfExists(tmp);
-            }
-        }
     }
 }

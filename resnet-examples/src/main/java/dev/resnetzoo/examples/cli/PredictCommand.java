@@ -3,6 +3,7 @@ package dev.resnetzoo.examples.cli;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.Pretrained;
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.registry.Preprocessing;
 import dev.resnetzoo.zoo.registry.Registry;
@@ -106,7 +107,7 @@ final class PredictCommand implements Callable<Integer> {
             print(samples, probs, labels);
             if (outputNpy != null) {
                 INDArray out = logits;
-                ImportCommand.writeAtomically(outputNpy, tmp -> {
+                AtomicFiles.writeVia(outputNpy, tmp -> {
                     try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                         Npy.write(os, out);
                     }

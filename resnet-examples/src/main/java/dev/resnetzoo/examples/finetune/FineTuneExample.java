@@ -1,14 +1,13 @@
 package dev.resnetzoo.examples.finetune;
 
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureCache;
 import dev.resnetzoo.zoo.transfer.FineTuner;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -120,16 +119,12 @@ public final class FineTuneExample {
         }
         Files.createDirectories(o.out());
         Path model = o.out().resolve("model.zip");
-        Path tmp = Files.createTempFile(o.out(), "model.zip.", ".tmp");
-        try {
+        int crop = source.preprocessing().cropSize();
+        AtomicFiles.writeVia(model, tmp -> {
             ModelSerializer.writeModel(graph, tmp.toFile(), true);
-            int crop = source.preprocessing().cropSize();
             ModelSerializer.addObjectToFile(tmp.toFile(), ModelSource.INPUT_SHAPE_KEY, new int[] {3, crop, crop});
-            Files.move(tmp, model, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        Files.write(o.out().resolve("labels.txt"), folder.classes(), StandardCharsets.UTF_8);
+        });
+        AtomicFiles.writeString(o.out().resolve("labels.txt"), String.join("\n", folder.classes()) + "\n");
         return new Result(folder.classes(), split.train().size(), correct, split.heldOut().size(), acc, model);
     }
 

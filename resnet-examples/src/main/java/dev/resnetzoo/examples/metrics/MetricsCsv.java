@@ -1,13 +1,12 @@
 package dev.resnetzoo.examples.metrics;
 
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,20 +174,10 @@ public final class MetricsCsv implements Closeable {
     }
 
     private static void rewrite(Path file, List<String> lines) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         StringBuilder sb = new StringBuilder();
         for (String l : lines) {
             sb.append(l).append('\n');
         }
-        Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-        moveReplacing(tmp, file);
-    }
-
-    static void moveReplacing(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.writeString(file, sb.toString());
     }
 }

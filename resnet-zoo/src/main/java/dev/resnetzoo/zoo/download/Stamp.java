@@ -1,11 +1,11 @@
 package dev.resnetzoo.zoo.download;
 
+import dev.resnetzoo.zoo.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -65,17 +65,7 @@ final class Stamp {
         Instant mtime = attrs.lastModifiedTime().toInstant();
         String text = "sha256=" + sha256 + "\nsize=" + attrs.size() + "\nmtime=" + mtime + "\n";
         Path stamp = of(file);
-        Path tmp = Files.createTempFile(file.getParent(), file.getFileName() + ".", SUFFIX + ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, stamp, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                Files.move(tmp, stamp, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(stamp, text);
     }
 
     static void delete(Path file) throws IOException {

@@ -1,9 +1,10 @@
-package dev.resnetzoo.examples.train;
+package dev.resnetzoo.zoo.io;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -17,8 +18,13 @@ import java.security.SecureRandom;
  * Replaces files so that a reader (or a run resumed after a kill) sees either the complete old
  * content or the complete new one, never a mix: the content goes to a hidden temporary file in the
  * same directory ({@code .NAME.XXXX.tmp}), is forced to disk, and is then renamed over the target.
- * A rename within one directory is atomic on POSIX file systems. A process killed while writing
- * leaves only a stale temporary file, which {@link #deleteStaleTemps(Path, String)} removes.
+ * A rename within one directory is atomic on POSIX file systems. When the writer fails, the
+ * temporary file is deleted and the target keeps its previous content (or stays absent). A process
+ * killed while writing leaves only a stale temporary file, which
+ * {@link #deleteStaleTemps(Path, String)} removes.
+ *
+ * <p>Every file this project writes for users (models, checkpoints, caches, metrics, plots, features,
+ * hash stamps) goes through this class.
  */
 public final class AtomicFiles {
 
@@ -32,9 +38,12 @@ public final class AtomicFiles {
         void write(OutputStream out) throws IOException;
     }
 
-    /** Test seam: runs between the forced write of the temporary file and the rename. */
+    /**
+     * Runs between the forced write of the temporary file and the rename; tests use it to simulate
+     * a crash at the worst moment.
+     */
     @FunctionalInterface
-    interface BeforeMove {
+    public interface BeforeMove {
         void run(Path tmp) throws IOException;
     }
 
@@ -52,28 +61,27 @@ public final class AtomicFiles {
         write(target, writer, tmp -> { });
     }
 
-    static void write(Path target, Writer writer, BeforeMove beforeMove) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = createTemp(abs);
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                OutputStream out = Channels.newOutputStream(ch);
+    /**
+     * Writes {@code text} as UTF-8 to {@code target} atomically.
+     *
+     * @throws IOException if writing fails; {@code target} keeps its previous content
+     */
+    public static void writeString(Path target, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        write(target, out -> out.write(bytes));
+    }
+
+    /**
+     * {@link #write(Path, Writer)} with a hook before the rename.
+     *
+     * @throws IOException if writing fails or {@code beforeMove} throws; {@code target} is then unchanged
+     */
+    public static void write(Path target, Writer writer, BeforeMove beforeMove) throws IOException {
+        writeVia(target, tmp -> {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.WRITE))) {
                 writer.write(out);
-                out.flush();
-                ch.force(true);
             }
-            beforeMove.run(tmp);
-            move(tmp, abs);
-            moved = true;
-            forceDirectory(dir);
-        } finally {
-            if (!moved) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        }, beforeMove);
     }
 
     /**
@@ -94,7 +102,12 @@ public final class AtomicFiles {
         void write(Path tmp) throws IOException;
     }
 
-    static void writeVia(Path target, PathWriter writer, BeforeMove beforeMove) throws IOException {
+    /**
+     * {@link #writeVia(Path, PathWriter)} with a hook before the rename.
+     *
+     * @throws IOException if writing fails or {@code beforeMove} throws; {@code target} is then unchanged
+     */
+    public static void writeVia(Path target, PathWriter writer, BeforeMove beforeMove) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
@@ -139,8 +152,11 @@ public final class AtomicFiles {
     /**
      * Creates an empty temporary file {@code .NAME.RANDOM.tmp} next to {@code target}, with the
      * permissions of an ordinary new file (unlike {@link Files#createTempFile}, which makes it private).
+     * For writers that assemble a file from a scratch file of their own; the caller deletes it.
+     *
+     * @throws IOException if the directory is not writable
      */
-    static Path createTemp(Path target) throws IOException {
+    public static Path createTemp(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         for (int attempt = 0; ; attempt++) {
             String random = Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE);
