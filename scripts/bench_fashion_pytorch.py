@@ -18,7 +18,10 @@ Two modes:
 
 Examples (the defaults are the fashion-fast preset of ./resnet train):
   /usr/bin/python3 scripts/bench_fashion_pytorch.py                 # time per epoch, extrapolated
-  /usr/bin/python3 scripts/bench_fashion_pytorch.py --epochs 6      # the full recipe, measured
+  /usr/bin/python3 scripts/bench_fashion_pytorch.py --epochs 8      # the full recipe, measured
+
+scripts/bench_fashion.py runs this and `./resnet train` one after the other for the same recipe and
+prints both times per epoch side by side.
 
 Needs Debian's python3-torch (the pyenv `python3` on PATH has no torch: use /usr/bin/python3).
 """
@@ -125,9 +128,20 @@ def ints(s):
     return [int(v) for v in s.split(",")]
 
 
-def main():
+def default_data_dir():
+    """Where ./resnet train looks: $FASHION_MNIST_DIR, Debian's package, then the embedded sample."""
+    env = os.environ.get("FASHION_MNIST_DIR")
+    if env:
+        return env
+    if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        return "/usr/share/datasets/fashion-mnist"
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resnet-examples", "src", "main",
+                        "resources", "fashion-mnist-sample")
+
+
+def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist")
+    p.add_argument("--data", default=None, help="IDX folder (default: as ./resnet train)")
     p.add_argument("--block", choices=["basic", "bottleneck"], default="basic")
     p.add_argument("--depths", type=ints, default=[2, 2, 2, 2])
     p.add_argument("--widths", type=ints, default=[16, 32, 64, 128])
@@ -137,22 +151,29 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--schedule", choices=["constant", "cosine"], default="cosine")
-    p.add_argument("--augment", choices=["none", "flip", "flip-shift"], default="flip-shift")
+    p.add_argument("--augment", choices=["none", "flip", "flip-shift"], default="flip")
     p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--test-limit", type=int, default=0)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--measure-batches", type=int, default=30)
     p.add_argument("--epochs", type=int, default=0, help="train full epochs instead of extrapolating")
-    a = p.parse_args()
+    return p
 
+
+def run(a, log=print):
+    """Trains as `a` (the parsed arguments) says. Returns one dict per epoch (epoch, seconds,
+    images_per_sec, train_loss, train_acc, test_acc), or for --measure-batches a one-element list
+    with the extrapolated seconds per epoch."""
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    data = a.data or default_data_dir()
     block = BasicBlock if a.block == "basic" else Bottleneck
     stem_width = a.stem_width or a.widths[0]
     model = SpecResNet(block, a.depths, a.widths, stem_width, a.stem)
     params = sum(t.numel() for t in model.parameters())
-    x_train, y_train = load(a.data, "train", a.limit, a.resize)
-    x_test, y_test = load(a.data, "test", 0, a.resize)
+    x_train, y_train = load(data, "train", a.limit, a.resize)
+    x_test, y_test = load(data, "test", a.test_limit, a.resize)
     n = len(y_train)
     steps_per_epoch = math.ceil(n / a.batch)
     epochs = a.epochs or 1
@@ -160,9 +181,10 @@ def main():
     sched = None
     if a.schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch, eta_min=0.0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {a.block} {a.depths} x {a.widths}, "
-          f"{a.stem} stem {stem_width}, input 1x{x_train.shape[-1]}x{x_train.shape[-1]}, {params:,} parameters; "
-          f"batch {a.batch}, Adam {a.lr} {a.schedule}, augment {a.augment}; {n:,} train / {len(y_test):,} test images from {a.data}")
+    log(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {a.block} {a.depths} x {a.widths}, "
+        f"{a.stem} stem {stem_width}, input 1x{x_train.shape[-1]}x{x_train.shape[-1]}, {params:,} parameters; "
+        f"batch {a.batch}, Adam {a.lr} {a.schedule}, augment {a.augment}; {n:,} train / {len(y_test):,} test "
+        f"images from {data}")
 
     def step(xb, yb):
         opt.zero_grad(set_to_none=True)
@@ -178,8 +200,8 @@ def main():
         model.eval()
         correct = 0
         with torch.no_grad():
-            for i in range(0, len(y_test), 256):
-                correct += (model(x_test[i:i + 256]).argmax(1) == y_test[i:i + 256]).sum().item()
+            for i in range(0, len(y_test), a.batch):
+                correct += (model(x_test[i:i + a.batch]).argmax(1) == y_test[i:i + a.batch]).sum().item()
         model.train()
         return correct / len(y_test)
 
@@ -195,12 +217,13 @@ def main():
             if i >= 3:
                 times.append(time.perf_counter() - t0)
         med = statistics.median(times)
-        print(f"measured {a.measure_batches} training steps (after 3 warm-up steps): median {med * 1000:.1f} ms/step, "
-              f"{a.batch / med:.1f} img/s")
-        print(f"seconds per epoch (extrapolated: {steps_per_epoch} steps x median step time): "
-              f"{steps_per_epoch * med:.1f}")
-        return
+        log(f"measured {a.measure_batches} training steps (after 3 warm-up steps): median {med * 1000:.1f} ms/step, "
+            f"{a.batch / med:.1f} img/s")
+        log(f"seconds per epoch (extrapolated: {steps_per_epoch} steps x median step time): "
+            f"{steps_per_epoch * med:.1f}")
+        return [dict(epoch=0, seconds=steps_per_epoch * med, images_per_sec=a.batch / med)]
 
+    results = []
     for epoch in range(1, a.epochs + 1):
         g = torch.Generator().manual_seed(a.seed * 1000 + epoch)
         order = torch.randperm(n, generator=g)
@@ -213,8 +236,16 @@ def main():
             correct += c
         seconds = time.perf_counter() - t0
         test_acc = evaluate()
-        print(f"epoch {epoch}/{a.epochs}: train loss {loss_sum / n:.4f} acc {100 * correct / n:.2f}% | "
-              f"test acc {100 * test_acc:.2f}% | {n / seconds:.0f} img/s, {seconds:.1f} s (measured)", flush=True)
+        r = dict(epoch=epoch, seconds=seconds, images_per_sec=n / seconds, train_loss=loss_sum / n,
+                 train_acc=correct / n, test_acc=test_acc)
+        results.append(r)
+        log(f"epoch {epoch}/{a.epochs}: train loss {r['train_loss']:.4f} acc {100 * r['train_acc']:.2f}% | "
+            f"test acc {100 * test_acc:.2f}% | {r['images_per_sec']:.0f} img/s, {seconds:.1f} s (measured)")
+    return results
+
+
+def main():
+    run(parser().parse_args(), log=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":
