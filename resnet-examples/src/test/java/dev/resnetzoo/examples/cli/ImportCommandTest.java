@@ -36,7 +36,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** {@code ./resnet import} on a tiny ResNet-18 (widths 8..64, 32x32 input) exported to safetensors from Java. */
-class ImportCommandTest {
+public class ImportCommandTest {
 
     /** {@code import} with the architecture of {@link #tinySpec(int)}. */
     static final List<String> TINY_ARCH = List.of("import", "--arch", "resnet18", "--widths", "8,16,32,64", "--input", "3,32,32");
@@ -58,8 +58,8 @@ class ImportCommandTest {
         source.close();
     }
 
-    /** Exit code and captured output of one in-process run. */
-    record Run(int code, String out, String err) {
+    /** Exit code and captured output of one in-process run of the command line. */
+    public record Run(int code, String out, String err) {
         /** @return the lines of stderr that are this CLI's error lines */
         List<String> errorLines() {
             return err.lines().filter(l -> l.startsWith("error: ")).toList();
@@ -70,7 +70,8 @@ class ImportCommandTest {
         return run(Stream.concat(head.stream(), Stream.of(tail)).toArray(String[]::new));
     }
 
-    static Run run(String... args) {
+    /** Runs {@code ./resnet ARGS} in this JVM, capturing stdout and stderr. */
+    public static Run run(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream();

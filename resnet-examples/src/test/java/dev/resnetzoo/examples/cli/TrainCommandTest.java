@@ -9,11 +9,8 @@ import dev.resnetzoo.examples.train.Checkpoint;
 import dev.resnetzoo.examples.train.Preset;
 import dev.resnetzoo.examples.train.TrainConfig;
 import dev.resnetzoo.examples.train.Trainer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,20 +45,10 @@ class TrainCommandTest {
     private String err = "";
 
     private int run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            return ResNetCli.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            out = o.toString(StandardCharsets.UTF_8);
-            err = e.toString(StandardCharsets.UTF_8);
-        }
+        ImportCommandTest.Run r = ImportCommandTest.run(args);
+        out = r.out();
+        err = r.err();
+        return r.code();
     }
 
     private Path sampleData() throws IOException {

@@ -8,12 +8,9 @@ import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.StemKind;
-import dev.resnetzoo.examples.cli.ResNetCli;
+import dev.resnetzoo.examples.cli.ImportCommandTest;
 import dev.resnetzoo.zoo.Npy;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,20 +36,10 @@ class FineTuneCliTest {
     private String err = "";
 
     private int run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            return ResNetCli.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            out = o.toString(StandardCharsets.UTF_8);
-            err = e.toString(StandardCharsets.UTF_8);
-        }
+        ImportCommandTest.Run r = ImportCommandTest.run(args);
+        out = r.out();
+        err = r.err();
+        return r.code();
     }
 
     /** A tiny random backbone (BASIC, depths 1,1, widths 8,16, 32x32) saved as a model zip. */
