@@ -8,15 +8,14 @@ import dev.resnetzoo.examples.metrics.MetricsCsv;
 import dev.resnetzoo.examples.train.Checkpoint;
 import dev.resnetzoo.examples.train.Preset;
 import dev.resnetzoo.examples.train.TrainConfig;
+import dev.resnetzoo.examples.train.TrainFixtures;
 import dev.resnetzoo.examples.train.Trainer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,14 +51,7 @@ class TrainCommandTest {
     }
 
     private Path sampleData() throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve("data"));
-        for (String name : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")) {
-            try (InputStream in = Objects.requireNonNull(getClass().getResourceAsStream("/fashion-mnist-sample/" + name))) {
-                Files.copy(in, dir.resolve(name));
-            }
-        }
-        return dir;
+        return TrainFixtures.sampleData(tmp.resolve("data"));
     }
 
     private static Map<String, Object> requested(String... args) {

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /** Shared pieces of the training tests: the embedded sample as a data folder, tiny settings, child JVMs. */
-final class TrainFixtures {
+public final class TrainFixtures {
 
     private TrainFixtures() {
     }
@@ -20,7 +20,7 @@ final class TrainFixtures {
      * Copies the embedded 1,000/500-image sample into {@code dir}, so runs use it whatever is
      * installed on the machine (the tests pass it as {@code --data}).
      */
-    static Path sampleData(Path dir) throws IOException {
+    public static Path sampleData(Path dir) throws IOException {
         Files.createDirectories(dir);
         for (String name : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")) {
