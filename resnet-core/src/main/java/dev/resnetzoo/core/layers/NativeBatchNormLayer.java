@@ -1,6 +1,8 @@
 package dev.resnetzoo.core.layers;
 
+import dev.resnetzoo.core.onednn.BatchNormPrimitives;
 import java.util.Arrays;
+import java.util.List;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -19,7 +21,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Runtime of {@link NativeBatchNorm}.
+ * Runtime of {@link NativeBatchNorm}. On {@link LayerRuntime#ONEDNN} (float32) the forward and
+ * backward passes are oneDNN's batch-normalization primitives on the arrays' own memory; on
+ * {@link LayerRuntime#LIBND4J} they are libnd4j ops as follows.
  *
  * <p>Backward pass, with {@code M = N*H*W} values per channel, {@code s = 1/sqrt(var + eps)}:
  * {@code dbeta = sum(dy)}, {@code dgamma = s * (sum(dy*x) - mean*dbeta)} and
@@ -32,6 +36,9 @@ final class NativeBatchNormLayer extends BatchNormalization {
 
     private INDArray batchMean;
     private INDArray batchVar;
+
+    private BatchNormPrimitives primitives;
+    private List<Long> primitivesShape;
 
     NativeBatchNormLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -76,8 +83,10 @@ final class NativeBatchNormLayer extends BatchNormalization {
             try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                 batchMean = Nd4j.createUninitialized(dataType, channels);
                 batchVar = Nd4j.createUninitialized(dataType, channels);
-                Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(batchMean, batchVar)
-                        .addIntegerArguments(NON_CHANNEL).build());
+                if (!LayerRuntime.oneDnnFor(dataType)) {
+                    Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(batchMean, batchVar)
+                            .addIntegerArguments(NON_CHANNEL).build());
+                }
             }
             mean = batchMean;
             var = batchVar;
@@ -86,6 +95,16 @@ final class NativeBatchNormLayer extends BatchNormalization {
             var = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
+        if (LayerRuntime.oneDnnFor(dataType)) {
+            INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA);
+            INDArray beta = getParam(BatchNormalizationParamInitializer.BETA);
+            if (training) {
+                primitivesFor(x).forwardTraining(x, gamma, beta, out, batchMean, batchVar);
+            } else {
+                primitivesFor(x).forwardInference(x, gamma, beta, out, mean, var);
+            }
+            return out;
+        }
         batchnorm(x, mean.reshape(channels), var.reshape(channels),
                 getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels),
                 getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), c.getEps(), out);
@@ -110,31 +129,13 @@ final class NativeBatchNormLayer extends BatchNormalization {
         INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            INDArray sumDy = dy.sum(NON_CHANNEL);
-            INDArray sumDyX = Nd4j.createUninitialized(dataType, channels);
-            Nd4j.exec(new Dot(dy, x, sumDyX, NON_CHANNEL));
-            INDArray s = Transforms.pow(batchVar.add(c.getEps()), -0.5, false);
-            INDArray dg = sumDyX.subi(batchMean.mul(sumDy)).muli(s);
-            dGamma.assign(dg.reshape(dGamma.shape()));
-            dBeta.assign(sumDy.reshape(dBeta.shape()));
-            INDArray a = gamma.mul(s);
-            INDArray b = a.mul(s).muli(dg).divi(-m);
-            INDArray cc = a.mul(sumDy).divi(-m).subi(b.mul(batchMean));
-            INDArray zero = Nd4j.zeros(dataType, channels);
-            affine(dy, a, cc, dx);
-            INDArray bx = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
-            affine(x, b, zero, bx);
-            dx.addi(bx);
-
-            // Running statistics, DL4J style: the "gradient" is the amount to subtract, applied by a NoOp updater.
-            double decay = c.getDecay();
-            INDArray globalMean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
-            INDArray globalVar = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
-            INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
-            INDArray dVar = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR);
-            double unbias = m > 1 ? m / (m - 1) : 1.0;
-            dMean.assign(globalMean.reshape(channels).sub(batchMean).muli(1 - decay).reshape(dMean.shape()));
-            dVar.assign(globalVar.reshape(channels).sub(batchVar.mul(unbias)).muli(1 - decay).reshape(dVar.shape()));
+            if (LayerRuntime.oneDnnFor(dataType)) {
+                primitivesFor(x).backward(x, gamma, getParam(BatchNormalizationParamInitializer.BETA), batchMean, batchVar, dy,
+                        dx, dGamma, dBeta);
+            } else {
+                libnd4jBackward(x, dy, dx, gamma, dGamma, dBeta, m, workspaceMgr);
+            }
+            runningStatistics(m);
         }
         Gradient g = new DefaultGradient();
         g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);
@@ -144,5 +145,49 @@ final class NativeBatchNormLayer extends BatchNormalization {
         batchMean = null;
         batchVar = null;
         return new Pair<>(g, dx);
+    }
+
+    private BatchNormPrimitives primitivesFor(INDArray x) {
+        List<Long> shape = List.of(x.size(0), x.size(1), x.size(2), x.size(3));
+        if (primitives == null || !shape.equals(primitivesShape)) {
+            primitives = new BatchNormPrimitives(x.shape(), bnConf().getEps());
+            primitivesShape = shape;
+        }
+        return primitives;
+    }
+
+    private void libnd4jBackward(INDArray x, INDArray dy, INDArray dx, INDArray gamma, INDArray dGamma, INDArray dBeta,
+                                 double m, LayerWorkspaceMgr workspaceMgr) {
+        NativeBatchNorm c = bnConf();
+        long channels = c.getNOut();
+        INDArray sumDy = dy.sum(NON_CHANNEL);
+        INDArray sumDyX = Nd4j.createUninitialized(dataType, channels);
+        Nd4j.exec(new Dot(dy, x, sumDyX, NON_CHANNEL));
+        INDArray s = Transforms.pow(batchVar.add(c.getEps()), -0.5, false);
+        INDArray dg = sumDyX.subi(batchMean.mul(sumDy)).muli(s);
+        dGamma.assign(dg.reshape(dGamma.shape()));
+        dBeta.assign(sumDy.reshape(dBeta.shape()));
+        INDArray a = gamma.mul(s);
+        INDArray b = a.mul(s).muli(dg).divi(-m);
+        INDArray cc = a.mul(sumDy).divi(-m).subi(b.mul(batchMean));
+        INDArray zero = Nd4j.zeros(dataType, channels);
+        affine(dy, a, cc, dx);
+        INDArray bx = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+        affine(x, b, zero, bx);
+        dx.addi(bx);
+    }
+
+    /** Running statistics, DL4J style: the "gradient" is the amount to subtract, applied by a NoOp updater. */
+    private void runningStatistics(double m) {
+        NativeBatchNorm c = bnConf();
+        long channels = c.getNOut();
+        double decay = c.getDecay();
+        INDArray globalMean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+        INDArray globalVar = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
+        INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+        INDArray dVar = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR);
+        double unbias = m > 1 ? m / (m - 1) : 1.0;
+        dMean.assign(globalMean.reshape(channels).sub(batchMean).muli(1 - decay).reshape(dMean.shape()));
+        dVar.assign(globalVar.reshape(channels).sub(batchVar.mul(unbias)).muli(1 - decay).reshape(dVar.shape()));
     }
 }

@@ -1,6 +1,10 @@
 package dev.resnetzoo.core.layers;
 
+import dev.resnetzoo.core.onednn.ConvPrimitives;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -17,7 +21,9 @@ import org.nd4j.linalg.convolution.Convolution;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Runtime of {@link NativeConvolution}. Ungrouped convolutions call libnd4j's {@code conv2d} and
+ * Runtime of {@link NativeConvolution}. On the {@link LayerRuntime#ONEDNN} runtime (float32), every
+ * convolution, plain or grouped, is one oneDNN primitive per pass, created once per input shape.
+ * On {@link LayerRuntime#LIBND4J}, ungrouped convolutions call libnd4j's {@code conv2d} and
  * {@code conv2d_bp} with the weight format {@code [out, in, kh, kw]} (no weight copies); grouped
  * ones compute im2col once and a batched matrix product over the groups per image.
  */
@@ -25,6 +31,14 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
     /** libnd4j's weight-format argument for {@code [oC, iC, kH, kW]}. */
     private static final int WEIGHT_FORMAT_OIHW = 1;
     private static final int DATA_FORMAT_NCHW = 0;
+
+    /** Primitives for the last few input shapes (training and evaluation batches may differ). */
+    private final Map<List<Long>, ConvPrimitives> primitives = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Long>, ConvPrimitives> eldest) {
+            return size() > 4;
+        }
+    };
 
     NativeConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -94,6 +108,11 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
         INDArray x = checkedInput();
         INDArray w = getParamWithNoise(GroupedConvParamInitializer.WEIGHT_KEY, training, workspaceMgr);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, outputShape(x), 'c');
+        if (LayerRuntime.oneDnnFor(dataType)) {
+            INDArray b = hasBias() ? getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, training, workspaceMgr) : null;
+            primitivesFor(x).forward(x, w, b, out);
+            return out;
+        }
         if (layerConf().getGroups() == 1) {
             INDArray[] in = hasBias()
                     ? new INDArray[] {x, w, getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, training, workspaceMgr)}
@@ -108,6 +127,23 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
             }
         }
         return out;
+    }
+
+    /** @return the oneDNN primitives for this input shape, created on first use */
+    ConvPrimitives primitivesFor(INDArray x) {
+        List<Long> key = List.of(x.size(0), x.size(1), x.size(2), x.size(3));
+        ConvPrimitives p = primitives.get(key);
+        if (p == null) {
+            NativeConvolution c = layerConf();
+            int[] k = c.getKernelSize();
+            int[] s = c.getStride();
+            int[] pad = c.getPadding();
+            int[] d = c.getDilation();
+            p = new ConvPrimitives(new ConvPrimitives.Geometry(x.size(0), x.size(1), x.size(2), x.size(3), c.getNOut(),
+                    c.getGroups(), k[0], k[1], s[0], s[1], pad[0], pad[1], d[0], d[1], hasBias()));
+            primitives.put(key, p);
+        }
+        return p;
     }
 
     private INDArray im2col(INDArray x, long[] outShape, LayerWorkspaceMgr mgr, ArrayType type) {
@@ -153,7 +189,9 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
         INDArray wGrad = gradientViews.get(GroupedConvParamInitializer.WEIGHT_KEY);
         INDArray bGrad = hasBias() ? gradientViews.get(GroupedConvParamInitializer.BIAS_KEY) : null;
         INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-        if (layerConf().getGroups() == 1) {
+        if (LayerRuntime.oneDnnFor(dataType)) {
+            primitivesFor(x).backward(x, w, eps, epsOut, wGrad, bGrad);
+        } else if (layerConf().getGroups() == 1) {
             INDArray[] in = hasBias()
                     ? new INDArray[] {x, w, getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, true, workspaceMgr), eps}
                     : new INDArray[] {x, w, eps};

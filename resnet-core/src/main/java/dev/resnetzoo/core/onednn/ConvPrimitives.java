@@ -1,0 +1,213 @@
+package dev.resnetzoo.core.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * oneDNN's convolution forward, backward-data and backward-weights primitives for one geometry and
+ * input shape, created once and reused for every call with that shape. Plain and grouped
+ * convolutions are one primitive each. oneDNN chooses the layouts ({@code any}): the arrays stay
+ * NCHW / {@code [out, in/groups, kh, kw]}, and a reorder runs only where its choice differs.
+ *
+ * <p>Not thread-safe: one instance belongs to one layer instance, which DL4J runs on one thread at a time.
+ */
+public final class ConvPrimitives {
+    /** Geometry of a convolution; padding symmetric, dilation 1 = none (libnd4j's convention). */
+    public record Geometry(long batch, long inChannels, long height, long width, long outChannels, int groups,
+                           int kernelH, int kernelW, int strideH, int strideW, int padH, int padW,
+                           int dilationH, int dilationW, boolean bias) {
+        long outHeight() {
+            return (height + 2L * padH - (long) dilationH * (kernelH - 1) - 1) / strideH + 1;
+        }
+
+        long outWidth() {
+            return (width + 2L * padW - (long) dilationW * (kernelW - 1) - 1) / strideW + 1;
+        }
+
+        long[] weightDims() {
+            long ci = inChannels / groups;
+            return groups == 1 ? new long[] {outChannels, ci, kernelH, kernelW}
+                    : new long[] {groups, outChannels / groups, ci, kernelH, kernelW};
+        }
+    }
+
+    private final Geometry g;
+    private final Handles handles = new Handles();
+    private final dnnl_primitive forward;
+    private final Operand fwdSrc;
+    private final Operand fwdWeights;
+    private final Operand fwdDst;
+    private final dnnl_memory bias;
+    private final String forwardImpl;
+    // Backward primitives are created on the first backward call: inference never pays for them.
+    private Backward backward;
+
+    private final class Backward {
+        final dnnl_primitive data;
+        final dnnl_primitive weights;
+        final Operand bdDiffDst;
+        final Operand bdWeights;
+        final Operand bdDiffSrc;
+        final Operand bwSrc;
+        final Operand bwDiffDst;
+        final Operand bwDiffWeights;
+        final dnnl_memory diffBias;
+        final String dataImpl;
+        final String weightsImpl;
+
+        Backward(dnnl_primitive_desc fwdPd) {
+            long[] src = {g.batch(), g.inChannels(), g.height(), g.width()};
+            long[] dst = {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
+            long[] w = g.weightDims();
+            int wTag = g.groups() == 1 ? dnnl_oihw : dnnl_goihw;
+            long[] strides = {g.strideH(), g.strideW()};
+            long[] dil = {g.dilationH() - 1, g.dilationW() - 1};
+            long[] pad = {g.padH(), g.padW()};
+
+            dnnl_convolution_desc_t dd = new dnnl_convolution_desc_t();
+            OneDnn.check(dnnl_dilated_convolution_backward_data_desc_init(dd, dnnl_convolution_direct,
+                    any(src), any(w), any(dst), strides, dil, pad, pad), "describing convolution backward-data");
+            dnnl_primitive_desc dpd = handles.add(OneDnn.primitiveDesc(dd, fwdPd, "convolution backward-data"));
+            data = handles.add(OneDnn.primitive(dpd, "convolution backward-data"));
+            dataImpl = OneDnn.implementation(dpd);
+            bdDiffDst = Operand.in(plain(dst, dnnl_nchw), query(dpd, dnnl_query_diff_dst_md, 0), Scratch.DST,
+                    "conv diff_dst", handles);
+            bdWeights = Operand.in(plain(w, wTag), query(dpd, dnnl_query_weights_md, 0), Scratch.WEIGHTS,
+                    "conv weights (bwd)", handles);
+            bdDiffSrc = Operand.out(plain(src, dnnl_nchw), query(dpd, dnnl_query_diff_src_md, 0), Scratch.SRC,
+                    "conv diff_src", handles);
+
+            dnnl_convolution_desc_t wd = new dnnl_convolution_desc_t();
+            OneDnn.check(dnnl_dilated_convolution_backward_weights_desc_init(wd, dnnl_convolution_direct,
+                    any(src), any(w), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dst),
+                    strides, dil, pad, pad), "describing convolution backward-weights");
+            dnnl_primitive_desc wpd = handles.add(OneDnn.primitiveDesc(wd, fwdPd, "convolution backward-weights"));
+            weights = handles.add(OneDnn.primitive(wpd, "convolution backward-weights"));
+            weightsImpl = OneDnn.implementation(wpd);
+            bwSrc = Operand.in(plain(src, dnnl_nchw), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
+                    "conv src (bwd)", handles);
+            bwDiffDst = Operand.in(plain(dst, dnnl_nchw), query(wpd, dnnl_query_diff_dst_md, 0), Scratch.DST2,
+                    "conv diff_dst (weights)", handles);
+            bwDiffWeights = Operand.out(plain(w, wTag), query(wpd, dnnl_query_diff_weights_md, 0), Scratch.WEIGHTS,
+                    "conv diff_weights", handles);
+            diffBias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
+        }
+    }
+
+    /**
+     * @param g the convolution and its input shape
+     * @throws IllegalStateException if oneDNN is unavailable or refuses the geometry
+     */
+    public ConvPrimitives(Geometry g) {
+        this.g = g;
+        long[] src = {g.batch(), g.inChannels(), g.height(), g.width()};
+        long[] dst = {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
+        long[] w = g.weightDims();
+        int wTag = g.groups() == 1 ? dnnl_oihw : dnnl_goihw;
+        dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
+        long[] pad = {g.padH(), g.padW()};
+        OneDnn.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
+                any(src), any(w), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dst),
+                new long[] {g.strideH(), g.strideW()}, new long[] {g.dilationH() - 1, g.dilationW() - 1}, pad, pad),
+                "describing a convolution " + g);
+        dnnl_primitive_desc pd = handles.add(OneDnn.primitiveDesc(cd, null, "convolution forward"));
+        forward = handles.add(OneDnn.primitive(pd, "convolution forward"));
+        forwardImpl = OneDnn.implementation(pd);
+        fwdSrc = Operand.in(plain(src, dnnl_nchw), query(pd, dnnl_query_src_md, 0), Scratch.SRC, "conv src", handles);
+        fwdWeights = Operand.in(plain(w, wTag), query(pd, dnnl_query_weights_md, 0), Scratch.WEIGHTS, "conv weights",
+                handles);
+        fwdDst = Operand.out(plain(dst, dnnl_nchw), query(pd, dnnl_query_dst_md, 0), Scratch.DST, "conv dst", handles);
+        bias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
+        forwardPd = pd;
+        handles.releaseWith(this);
+    }
+
+    private final dnnl_primitive_desc forwardPd;
+
+    /** @return the geometry these primitives compute */
+    public Geometry geometry() {
+        return g;
+    }
+
+    /** @return the implementations oneDNN chose, e.g. {@code fwd=brg:avx512_core bwd_d=... bwd_w=...} */
+    public String implementations() {
+        String s = "fwd=" + forwardImpl;
+        if (backward != null) {
+            s += " bwd_d=" + backward.dataImpl + " bwd_w=" + backward.weightsImpl;
+        }
+        return s;
+    }
+
+    /**
+     * out = conv(x, w) + b.
+     *
+     * @param x   input, dense NCHW
+     * @param w   weights, dense {@code [out, in/groups, kh, kw]}
+     * @param b   bias {@code [out]} (any shape with that many dense elements), or null without bias
+     * @param out output, dense NCHW
+     */
+    public void forward(INDArray x, INDArray w, INDArray b, INDArray out) {
+        dnnl_memory src = fwdSrc.bind(x);
+        dnnl_memory wm = fwdWeights.bind(w);
+        dnnl_memory dst = fwdDst.bind(out);
+        if (bias != null) {
+            OneDnn.bind(bias, b);
+            OneDnn.execute(forward, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, wm, DNNL_ARG_BIAS, bias, DNNL_ARG_DST, dst);
+        } else {
+            OneDnn.execute(forward, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, wm, DNNL_ARG_DST, dst);
+        }
+        fwdDst.flush();
+    }
+
+    /**
+     * Gradients of {@link #forward}: dx, dW (overwritten) and db (overwritten, if the layer has a bias).
+     *
+     * @param x     the forward input
+     * @param w     the weights
+     * @param dy    gradient of the output, dense NCHW
+     * @param dx    receives the gradient of the input, dense NCHW
+     * @param dw    receives the weight gradient, dense {@code [out, in/groups, kh, kw]}
+     * @param db    receives the bias gradient, or null without bias
+     */
+    public void backward(INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw, INDArray db) {
+        if (backward == null) {
+            backward = new Backward(forwardPd);
+        }
+        Backward bk = backward;
+        dnnl_memory diffDst = bk.bdDiffDst.bind(dy);
+        dnnl_memory wm = bk.bdWeights.bind(w);
+        dnnl_memory diffSrc = bk.bdDiffSrc.bind(dx);
+        OneDnn.execute(bk.data, DNNL_ARG_DIFF_DST, diffDst, DNNL_ARG_WEIGHTS, wm, DNNL_ARG_DIFF_SRC, diffSrc);
+        bk.bdDiffSrc.flush();
+
+        dnnl_memory src = bk.bwSrc.bind(x);
+        dnnl_memory diffDst2 = bk.bwDiffDst.bind(dy);
+        dnnl_memory diffW = bk.bwDiffWeights.bind(dw);
+        if (bk.diffBias != null) {
+            OneDnn.bind(bk.diffBias, db);
+            OneDnn.execute(bk.weights, DNNL_ARG_SRC, src, DNNL_ARG_DIFF_DST, diffDst2, DNNL_ARG_DIFF_WEIGHTS, diffW,
+                    DNNL_ARG_DIFF_BIAS, bk.diffBias);
+        } else {
+            OneDnn.execute(bk.weights, DNNL_ARG_SRC, src, DNNL_ARG_DIFF_DST, diffDst2, DNNL_ARG_DIFF_WEIGHTS, diffW);
+        }
+        bk.bwDiffWeights.flush();
+    }
+
+    private static dnnl_memory_desc_t any(long[] dims) {
+        return OneDnn.desc(dims, dnnl_f32, dnnl_format_tag_any);
+    }
+
+    private static dnnl_memory_desc_t plain(long[] dims, int tag) {
+        return OneDnn.desc(dims, dnnl_f32, tag);
+    }
+
+    private static dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what, int index) {
+        return dnnl_primitive_desc_query_md(pd, what, index);
+    }
+}

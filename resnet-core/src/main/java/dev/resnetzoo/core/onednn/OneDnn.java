@@ -1,0 +1,210 @@
+package dev.resnetzoo.core.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.dnnl_version_t;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.memory.pointers.PagedPointer;
+
+/**
+ * The process's oneDNN CPU engine (the {@code org.bytedeco:dnnl} preset) and the small set of
+ * calls the layers need: status checks, memory descriptors, memory objects over INDArray buffers,
+ * primitive creation (counted) and execution.
+ *
+ * <p>oneDNN's CPU primitives are stateless once created, so one engine serves the whole process;
+ * each thread executes on a stream of its own. Memory objects created here never own INDArray
+ * data: their handle is pointed at an array's buffer right before each execution.
+ */
+public final class OneDnn {
+    private static final AtomicLong PRIMITIVES_CREATED = new AtomicLong();
+    private static volatile State state;
+
+    private OneDnn() {
+    }
+
+    /** Engine plus a stream per thread; built on first use. */
+    private record State(dnnl_engine engine, ThreadLocal<dnnl_stream> streams, String version, Throwable failure) {
+    }
+
+    private static State state() {
+        State s = state;
+        if (s == null) {
+            synchronized (OneDnn.class) {
+                s = state;
+                if (s == null) {
+                    s = load();
+                    state = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    private static State load() {
+        try {
+            dnnl_engine engine = new dnnl_engine();
+            check(dnnl_engine_create(engine, dnnl_cpu, 0), "creating the oneDNN CPU engine");
+            ThreadLocal<dnnl_stream> streams = ThreadLocal.withInitial(() -> {
+                dnnl_stream stream = new dnnl_stream();
+                check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "creating a oneDNN stream");
+                return stream;
+            });
+            dnnl_version_t v = dnnl_version();
+            String version = v.major() + "." + v.minor() + "." + v.patch();
+            return new State(engine, streams, version, null);
+        } catch (Throwable t) {
+            // UnsatisfiedLinkError and friends: the caller falls back to libnd4j and reports why.
+            return new State(null, null, null, t);
+        }
+    }
+
+    /** @return whether oneDNN's native library loaded and its CPU engine exists */
+    public static boolean available() {
+        return state().failure() == null;
+    }
+
+    /** @return why oneDNN is unavailable, or null when it is available */
+    public static String unavailableReason() {
+        Throwable t = state().failure();
+        return t == null ? null : t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** @return oneDNN's version, such as {@code 2.5.2} */
+    public static String version() {
+        return requireState().version();
+    }
+
+    /** @return how many oneDNN primitives this process has created through this class */
+    public static long primitivesCreated() {
+        return PRIMITIVES_CREATED.get();
+    }
+
+    private static State requireState() {
+        State s = state();
+        if (s.failure() != null) {
+            throw new IllegalStateException("oneDNN is not available: " + unavailableReason(), s.failure());
+        }
+        return s;
+    }
+
+    static dnnl_engine engine() {
+        return requireState().engine();
+    }
+
+    static dnnl_stream stream() {
+        return requireState().streams().get();
+    }
+
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN failed " + what + " (status " + status + ")");
+        }
+    }
+
+    /** A plain (dense, row-major by the given tag) descriptor. */
+    static dnnl_memory_desc_t desc(long[] dims, int dataType, int tag) {
+        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dataType, tag), "describing memory");
+        return md;
+    }
+
+    static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    /** A memory object without data; point it at a buffer with {@link #bind}. */
+    static dnnl_memory unbound(dnnl_memory_desc_t md) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, engine(), null), "creating a memory object");
+        return m;
+    }
+
+    /** A memory object whose buffer oneDNN allocates (and frees with the object). */
+    static dnnl_memory allocated(dnnl_memory_desc_t md) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, engine(), new PagedPointer(-1L)), "allocating a memory object");
+        return m;
+    }
+
+    /** Points a memory object at an INDArray's first element; the array must be dense in its memory order. */
+    static void bind(dnnl_memory m, INDArray a) {
+        long address = a.data().address() + a.offset() * a.data().getElementSize();
+        check(dnnl_memory_set_data_handle(m, new PagedPointer(address)), "binding an array to a memory object");
+    }
+
+    static dnnl_primitive_desc primitiveDesc(Pointer opDesc, dnnl_primitive_desc hint, String what) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), null, engine(), hint),
+                "creating the primitive descriptor of " + what);
+        return pd;
+    }
+
+    static dnnl_primitive_desc primitiveDesc(Pointer opDesc, org.bytedeco.dnnl.dnnl_primitive_attr attr,
+                                             dnnl_primitive_desc hint, String what) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), attr, engine(), hint),
+                "creating the primitive descriptor of " + what);
+        return pd;
+    }
+
+    static dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
+        dnnl_primitive p = new dnnl_primitive();
+        check(dnnl_primitive_create(p, pd), "creating the primitive of " + what);
+        PRIMITIVES_CREATED.incrementAndGet();
+        return p;
+    }
+
+    /** The implementation oneDNN chose, e.g. {@code jit:avx512_core} or {@code brg:avx512_core}. */
+    static String implementation(dnnl_primitive_desc pd) {
+        PointerPointer<BytePointer> out = new PointerPointer<>(1);
+        check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "querying an implementation name");
+        return out.get(BytePointer.class, 0).getString();
+    }
+
+    /** A reorder from one layout to another (null when the layouts are equal). */
+    static dnnl_primitive reorder(dnnl_memory_desc_t from, dnnl_memory_desc_t to, String what) {
+        if (same(from, to)) {
+            return null;
+        }
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_reorder_primitive_desc_create(pd, from, engine(), to, engine(), null),
+                "creating the reorder of " + what);
+        try {
+            return primitive(pd, "reorder of " + what);
+        } finally {
+            dnnl_primitive_desc_destroy(pd);
+        }
+    }
+
+    /** Runs a primitive with (argument id, memory) pairs and waits for it. */
+    static void execute(dnnl_primitive p, Object... argPairs) {
+        int n = argPairs.length / 2;
+        try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(n)) {
+            for (int i = 0; i < n; i++) {
+                args.position(i).arg((Integer) argPairs[2 * i]).memory((dnnl_memory) argPairs[2 * i + 1]);
+            }
+            args.position(0);
+            dnnl_stream s = stream();
+            check(dnnl_primitive_execute(p, s, n, args), "executing a primitive");
+            check(dnnl_stream_wait(s), "waiting for a stream");
+        }
+    }
+
+    /** Runs a reorder if there is one. */
+    static void reorder(dnnl_primitive r, dnnl_memory from, dnnl_memory to) {
+        if (r != null) {
+            execute(r, DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
+        }
+    }
+}
