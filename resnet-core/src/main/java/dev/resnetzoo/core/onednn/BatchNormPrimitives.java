@@ -11,31 +11,51 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * oneDNN's batch-normalization primitives for one NCHW shape: forward with batch statistics
- * (training), forward with given statistics (inference), and backward (data, scale and shift), on
- * the arrays' own memory. Statistics are the biased batch variance, as the normalisation uses it;
- * the running estimates are the layer's business.
+ * (training), forward with given statistics (inference), and backward (data, scale and shift).
+ * Statistics are the biased batch variance, as the normalisation uses it; the running estimates
+ * are the layer's business.
+ *
+ * <p>oneDNN's batch norm on plain NCHW ({@code ncsp_bnorm}) is a slow reference-like loop, so the
+ * primitives run on the first channel-blocked layout ({@code nChw16c}, {@code nChw8c}, {@code nhwc})
+ * for which oneDNN has a JIT kernel, with a reorder on each side; NCHW is the fallback.
  *
  * <p>Not thread-safe: one instance belongs to one layer instance.
  */
 public final class BatchNormPrimitives {
+    private static final int FLAGS = dnnl_use_scale | dnnl_use_shift;
+
     private final Handles handles = new Handles();
     private final dnnl_primitive_desc trainingPd;
     private final dnnl_primitive training;
     private final dnnl_primitive inference;
-    private dnnl_primitive backward;
-    private final dnnl_memory src;
-    private final dnnl_memory dst;
-    private final dnnl_memory diffDst;
-    private final dnnl_memory diffSrc;
+    private final dnnl_memory_desc_t user;
+    private final dnnl_memory_desc_t work;
+    private final Operand src;
+    private final Operand dst;
     private final dnnl_memory scale;
     private final dnnl_memory shift;
-    private final dnnl_memory diffScale;
-    private final dnnl_memory diffShift;
     private final dnnl_memory mean;
     private final dnnl_memory variance;
-    private final dnnl_memory_desc_t data;
     private final float eps;
     private final String impl;
+    private Backward backward;
+
+    private final class Backward {
+        final dnnl_primitive primitive;
+        final Operand src = Operand.in(user, work, Scratch.SRC, "batch norm src (bwd)", handles);
+        final Operand diffDst = Operand.in(user, work, Scratch.DST, "batch norm diff_dst", handles);
+        final Operand diffSrc = Operand.out(user, work, Scratch.SRC2, "batch norm diff_src", handles);
+        final dnnl_memory diffScale = handles.add(OneDnn.unbound(channel()));
+        final dnnl_memory diffShift = handles.add(OneDnn.unbound(channel()));
+
+        Backward() {
+            dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
+            OneDnn.check(dnnl_batch_normalization_backward_desc_init(bd, dnnl_backward, work, work, eps, FLAGS),
+                    "describing batch norm backward");
+            dnnl_primitive_desc bpd = handles.add(OneDnn.primitiveDesc(bd, trainingPd, "batch norm backward"));
+            primitive = handles.add(OneDnn.primitive(bpd, "batch norm backward"));
+        }
+    }
 
     /**
      * @param shape NCHW shape of the input
@@ -43,33 +63,51 @@ public final class BatchNormPrimitives {
      */
     public BatchNormPrimitives(long[] shape, double eps) {
         this.eps = (float) eps;
-        data = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
-        dnnl_memory_desc_t channel = OneDnn.desc(new long[] {shape[1]}, dnnl_f32, dnnl_x);
-        int flags = dnnl_use_scale | dnnl_use_shift;
-        dnnl_batch_normalization_desc_t td = new dnnl_batch_normalization_desc_t();
-        OneDnn.check(dnnl_batch_normalization_forward_desc_init(td, dnnl_forward_training, data, this.eps, flags),
-                "describing batch norm (training)");
-        trainingPd = handles.add(OneDnn.primitiveDesc(td, null, "batch norm forward (training)"));
+        this.shape = shape.clone();
+        user = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
+        dnnl_memory_desc_t chosen = user;
+        dnnl_primitive_desc pd = null;
+        for (int tag : new int[] {dnnl_nChw16c, dnnl_nChw8c, dnnl_nhwc, dnnl_nchw}) {
+            dnnl_memory_desc_t candidate = OneDnn.desc(shape, dnnl_f32, tag);
+            dnnl_primitive_desc candidatePd = trainingDesc(candidate);
+            if (tag == dnnl_nchw || OneDnn.implementation(candidatePd).contains("jit")) {
+                chosen = candidate;
+                pd = candidatePd;
+                break;
+            }
+            dnnl_primitive_desc_destroy(candidatePd);
+        }
+        work = chosen;
+        trainingPd = handles.add(pd);
         training = handles.add(OneDnn.primitive(trainingPd, "batch norm forward (training)"));
         impl = OneDnn.implementation(trainingPd);
 
         dnnl_batch_normalization_desc_t id = new dnnl_batch_normalization_desc_t();
-        OneDnn.check(dnnl_batch_normalization_forward_desc_init(id, dnnl_forward_inference, data, this.eps,
-                flags | dnnl_use_global_stats), "describing batch norm (inference)");
+        OneDnn.check(dnnl_batch_normalization_forward_desc_init(id, dnnl_forward_inference, work, this.eps,
+                FLAGS | dnnl_use_global_stats), "describing batch norm (inference)");
         dnnl_primitive_desc ipd = handles.add(OneDnn.primitiveDesc(id, null, "batch norm forward (inference)"));
         inference = handles.add(OneDnn.primitive(ipd, "batch norm forward (inference)"));
 
-        src = handles.add(OneDnn.unbound(data));
-        dst = handles.add(OneDnn.unbound(data));
-        diffDst = handles.add(OneDnn.unbound(data));
-        diffSrc = handles.add(OneDnn.unbound(data));
-        scale = handles.add(OneDnn.unbound(channel));
-        shift = handles.add(OneDnn.unbound(channel));
-        diffScale = handles.add(OneDnn.unbound(channel));
-        diffShift = handles.add(OneDnn.unbound(channel));
-        mean = handles.add(OneDnn.unbound(channel));
-        variance = handles.add(OneDnn.unbound(channel));
+        src = Operand.in(user, work, Scratch.SRC, "batch norm src", handles);
+        dst = Operand.out(user, work, Scratch.DST, "batch norm dst", handles);
+        scale = handles.add(OneDnn.unbound(channel()));
+        shift = handles.add(OneDnn.unbound(channel()));
+        mean = handles.add(OneDnn.unbound(channel()));
+        variance = handles.add(OneDnn.unbound(channel()));
         handles.releaseWith(this);
+    }
+
+    private final long[] shape;
+
+    private dnnl_memory_desc_t channel() {
+        return OneDnn.desc(new long[] {shape[1]}, dnnl_f32, dnnl_x);
+    }
+
+    private dnnl_primitive_desc trainingDesc(dnnl_memory_desc_t data) {
+        dnnl_batch_normalization_desc_t td = new dnnl_batch_normalization_desc_t();
+        OneDnn.check(dnnl_batch_normalization_forward_desc_init(td, dnnl_forward_training, data, eps, FLAGS),
+                "describing batch norm (training)");
+        return OneDnn.primitiveDesc(td, null, "batch norm forward (training)");
     }
 
     /** @return the implementation oneDNN chose for the training forward pass */
@@ -80,16 +118,22 @@ public final class BatchNormPrimitives {
     /** y = (x - batch mean) / sqrt(batch var + eps) * gamma + beta; writes the batch mean and (biased) variance. */
     public void forwardTraining(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray batchMean,
                                 INDArray batchVar) {
-        bind(x, gamma, beta, y, batchMean, batchVar);
-        OneDnn.execute(training, DNNL_ARG_SRC, src, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, dst,
+        dnnl_memory s = src.bind(x);
+        dnnl_memory d = dst.bind(y);
+        bindChannels(gamma, beta, batchMean, batchVar);
+        OneDnn.execute(training, DNNL_ARG_SRC, s, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d,
                 DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance);
+        dst.flush();
     }
 
     /** y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics. */
     public void forwardInference(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray m, INDArray v) {
-        bind(x, gamma, beta, y, m, v);
-        OneDnn.execute(inference, DNNL_ARG_SRC, src, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
-                DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, dst);
+        dnnl_memory s = src.bind(x);
+        dnnl_memory d = dst.bind(y);
+        bindChannels(gamma, beta, m, v);
+        OneDnn.execute(inference, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d);
+        dst.flush();
     }
 
     /**
@@ -100,31 +144,24 @@ public final class BatchNormPrimitives {
     public void backward(INDArray x, INDArray gamma, INDArray beta, INDArray batchMean, INDArray batchVar, INDArray dy,
                          INDArray dx, INDArray dGamma, INDArray dBeta) {
         if (backward == null) {
-            dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
-            OneDnn.check(dnnl_batch_normalization_backward_desc_init(bd, dnnl_backward, data, data, eps,
-                    dnnl_use_scale | dnnl_use_shift), "describing batch norm backward");
-            dnnl_primitive_desc bpd = handles.add(OneDnn.primitiveDesc(bd, trainingPd, "batch norm backward"));
-            backward = handles.add(OneDnn.primitive(bpd, "batch norm backward"));
+            backward = new Backward();
         }
-        OneDnn.bind(src, x);
-        OneDnn.bind(scale, gamma);
-        OneDnn.bind(shift, beta);
-        OneDnn.bind(mean, batchMean);
-        OneDnn.bind(variance, batchVar);
-        OneDnn.bind(diffDst, dy);
-        OneDnn.bind(diffSrc, dx);
-        OneDnn.bind(diffScale, dGamma);
-        OneDnn.bind(diffShift, dBeta);
-        OneDnn.execute(backward, DNNL_ARG_SRC, src, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
-                DNNL_ARG_DIFF_DST, diffDst, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DIFF_SRC, diffSrc,
-                DNNL_ARG_DIFF_SCALE, diffScale, DNNL_ARG_DIFF_SHIFT, diffShift);
+        Backward b = backward;
+        dnnl_memory s = b.src.bind(x);
+        dnnl_memory dd = b.diffDst.bind(dy);
+        dnnl_memory ds = b.diffSrc.bind(dx);
+        bindChannels(gamma, beta, batchMean, batchVar);
+        OneDnn.bind(b.diffScale, dGamma);
+        OneDnn.bind(b.diffShift, dBeta);
+        OneDnn.execute(b.primitive, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                DNNL_ARG_DIFF_DST, dd, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DIFF_SRC, ds,
+                DNNL_ARG_DIFF_SCALE, b.diffScale, DNNL_ARG_DIFF_SHIFT, b.diffShift);
+        b.diffSrc.flush();
     }
 
-    private void bind(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray m, INDArray v) {
-        OneDnn.bind(src, x);
+    private void bindChannels(INDArray gamma, INDArray beta, INDArray m, INDArray v) {
         OneDnn.bind(scale, gamma);
         OneDnn.bind(shift, beta);
-        OneDnn.bind(dst, y);
         OneDnn.bind(mean, m);
         OneDnn.bind(variance, v);
     }

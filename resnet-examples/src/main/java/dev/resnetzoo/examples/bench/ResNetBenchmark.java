@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.resnetzoo.core.ConvolutionImpl;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
+import dev.resnetzoo.core.layers.LayerRuntime;
+import dev.resnetzoo.core.onednn.OneDnn;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,8 +34,16 @@ import org.nd4j.linalg.learning.config.Adam;
  */
 public final class ResNetBenchmark {
 
-    /** One measured configuration. */
-    public record Result(String name, double inferenceImgPerSec, double trainImgPerSec) {
+    /**
+     * One measured configuration.
+     *
+     * @param name                the row's label
+     * @param inferenceImgPerSec  images/s of inference
+     * @param trainImgPerSec      images/s of training steps
+     * @param primitivesCreated   oneDNN primitives this project created during the timed iterations (after
+     *                            warm-up; 0 when every primitive was reused), or -1 where not applicable
+     */
+    public record Result(String name, double inferenceImgPerSec, double trainImgPerSec, long primitivesCreated) {
     }
 
     private final ResNetSpec spec;
@@ -56,9 +66,19 @@ public final class ResNetBenchmark {
 
     /**
      * @param convolution which convolution layers the graph uses
+     * @param runtime     how this project's layers compute (ignored for DL4J's stock layers)
      * @return the measured figures
      */
-    public Result measure(ConvolutionImpl convolution) {
+    public Result measure(ConvolutionImpl convolution, LayerRuntime runtime) {
+        LayerRuntime.select(runtime);
+        try {
+            return measureSelected(convolution);
+        } finally {
+            LayerRuntime.select(null);
+        }
+    }
+
+    private Result measureSelected(ConvolutionImpl convolution) {
         ComputationGraph g = new ComputationGraph(ResNets.configuration(spec,
                 new NeuralNetConfiguration.Builder().seed(0).updater(new Adam(1e-3)), convolution));
         g.init();
@@ -68,23 +88,31 @@ public final class ResNetBenchmark {
             y.putScalar(i, (i * 37) % spec.numClasses(), 1.0);
         }
         DataSet ds = new DataSet(x, y);
-        double inference = median(() -> g.output(false, x), warmup, iterations);
-        double train = median(() -> g.fit(ds), warmup, iterations);
+        long[] created = new long[1];
+        double inference = median(() -> g.output(false, x), warmup, iterations, created);
+        double train = median(() -> g.fit(ds), warmup, iterations, created);
         g.close();
-        return new Result(convolution == ConvolutionImpl.NATIVE ? "resnet-zoo (libnd4j conv ops)"
-                : "DL4J stock ConvolutionLayer", batch / inference, batch / train);
+        if (convolution != ConvolutionImpl.NATIVE) {
+            return new Result("DL4J stock ConvolutionLayer", batch / inference, batch / train, -1);
+        }
+        boolean oneDnn = LayerRuntime.selected() == LayerRuntime.ONEDNN;
+        return new Result(oneDnn ? "resnet-zoo on oneDNN" : "resnet-zoo on libnd4j ops", batch / inference,
+                batch / train, oneDnn ? created[0] : -1);
     }
 
-    private static double median(Runnable r, int warmup, int iterations) {
+    /** Median seconds of the timed runs; adds the oneDNN primitives created during them to {@code created[0]}. */
+    private static double median(Runnable r, int warmup, int iterations, long[] created) {
         for (int i = 0; i < warmup; i++) {
             r.run();
         }
+        long before = OneDnn.available() ? OneDnn.primitivesCreated() : 0;
         double[] t = new double[iterations];
         for (int i = 0; i < iterations; i++) {
             long t0 = System.nanoTime();
             r.run();
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
+        created[0] += (OneDnn.available() ? OneDnn.primitivesCreated() : 0) - before;
         Arrays.sort(t);
         return t[iterations / 2];
     }
@@ -123,11 +151,11 @@ public final class ResNetBenchmark {
         }
         JsonNode j = new ObjectMapper().readTree(last);
         return new Result("PyTorch " + j.path("torch").asText() + " (" + j.path("threads").asInt() + " threads)",
-                j.path("inference_img_s").asDouble(), j.path("train_img_s").asDouble());
+                j.path("inference_img_s").asDouble(), j.path("train_img_s").asDouble(), -1);
     }
 
     /**
-     * @param results  measured rows; the first is the baseline for the ratio columns
+     * @param results  measured rows; the last is the baseline for the ratio columns (PyTorch when measured)
      * @return a printable table
      */
     public String table(List<Result> results) {
@@ -135,14 +163,16 @@ public final class ResNetBenchmark {
         sb.append(String.format(Locale.ROOT, "%s, batch %d, %dx%d, median of %d after %d warm-up, %d threads%n",
                 spec.name(), batch, spec.inputHeight(), spec.inputWidth(), iterations, warmup,
                 Runtime.getRuntime().availableProcessors()));
-        sb.append(String.format(Locale.ROOT, "%-36s %12s %8s %12s %8s%n", "", "infer img/s", "ratio", "train img/s",
-                "ratio"));
-        Result base = results.get(0);
+        sb.append(String.format(Locale.ROOT, "%-36s %12s %8s %12s %8s  %s%n", "", "infer img/s", "ratio",
+                "train img/s", "ratio", "primitives created after warm-up"));
+        Result base = results.get(results.size() - 1);
         for (Result r : results) {
-            sb.append(String.format(Locale.ROOT, "%-36s %12.2f %7.2fx %12.2f %7.2fx%n", r.name(),
+            sb.append(String.format(Locale.ROOT, "%-36s %12.2f %7.2fx %12.2f %7.2fx  %s%n", r.name(),
                     r.inferenceImgPerSec(), r.inferenceImgPerSec() / base.inferenceImgPerSec(),
-                    r.trainImgPerSec(), r.trainImgPerSec() / base.trainImgPerSec()));
+                    r.trainImgPerSec(), r.trainImgPerSec() / base.trainImgPerSec(),
+                    r.primitivesCreated() < 0 ? "-" : String.valueOf(r.primitivesCreated())));
         }
+        sb.append("ratios are to the last row, measured in the same run\n");
         return sb.toString();
     }
 }

@@ -3,6 +3,7 @@ package dev.resnetzoo.examples.cli;
 import dev.resnetzoo.core.ConvolutionImpl;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
+import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.examples.bench.ResNetBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./resnet bench}: images/s of this project's graph, DL4J's stock graph and PyTorch, in one run. */
-@Command(name = "bench", description = "Benchmark inference and training images/s against DL4J's stock layers and PyTorch.")
+@Command(name = "bench", description = "Benchmark inference and training images/s: oneDNN and libnd4j runtimes, PyTorch (and DL4J's stock layers).")
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ARCH", description = "architecture (default resnet50)")
     String arch = "resnet50";
@@ -30,8 +31,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", description = "timed iterations, median reported (default 5)")
     int iters = 5;
 
-    @Option(names = "--no-stock", description = "skip DL4J's stock-layer graph")
-    boolean noStock;
+    @Option(names = "--stock", description = "also measure DL4J's stock-layer graph (slow)")
+    boolean stock;
+
+    @Option(names = "--no-libnd4j", description = "skip this project's layers on the libnd4j runtime")
+    boolean noLibnd4j;
 
     @Option(names = "--no-pytorch", description = "skip the PyTorch measurement")
     boolean noPytorch;
@@ -45,13 +49,19 @@ final class BenchCommand implements Callable<Integer> {
         ResNetSpec spec = v.spec().toBuilder().input(3, size, size).build();
         ResNetBenchmark bench = new ResNetBenchmark(spec, batch, warmup, iters);
         List<ResNetBenchmark.Result> rows = new ArrayList<>();
-        boolean stock = !noStock && spec.cardinality() == 1;
-        if (stock) {
+        System.err.println("layer runtime by default here: " + LayerRuntime.describe());
+        if (stock && spec.cardinality() == 1) {
             System.err.println("measuring DL4J stock layers...");
-            rows.add(bench.measure(ConvolutionImpl.DL4J));
+            rows.add(bench.measure(ConvolutionImpl.DL4J, null));
         }
-        System.err.println("measuring resnet-zoo layers...");
-        rows.add(bench.measure(ConvolutionImpl.NATIVE));
+        if (!noLibnd4j) {
+            System.err.println("measuring resnet-zoo layers on libnd4j ops...");
+            rows.add(bench.measure(ConvolutionImpl.NATIVE, LayerRuntime.LIBND4J));
+        }
+        if (LayerRuntime.selected() == LayerRuntime.ONEDNN) {
+            System.err.println("measuring resnet-zoo layers on oneDNN...");
+            rows.add(bench.measure(ConvolutionImpl.NATIVE, LayerRuntime.ONEDNN));
+        }
         if (!noPytorch) {
             System.err.println("measuring PyTorch...");
             ResNetBenchmark.Result torch = bench.pytorch(repo, v.id());
