@@ -55,6 +55,7 @@ public final class ConvPrimitives {
         final Operand bdWeights;
         final Operand bdDiffSrc;
         final Operand bwSrc;
+        /** Null when backward-data's reordered diff_dst serves backward-weights too. */
         final Operand bwDiffDst;
         final Operand bwDiffWeights;
         final dnnl_memory diffBias;
@@ -92,8 +93,10 @@ public final class ConvPrimitives {
             weightsImpl = OneDnn.implementation(wpd);
             bwSrc = Operand.in(plain(src, dnnl_nchw), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
                     "conv src (bwd)", handles);
-            bwDiffDst = Operand.in(plain(dst, dnnl_nchw), query(wpd, dnnl_query_diff_dst_md, 0), Scratch.DST2,
-                    "conv diff_dst (weights)", handles);
+            // Both passes usually want diff_dst in the same layout: then one reorder serves both.
+            dnnl_memory_desc_t bwDst = query(wpd, dnnl_query_diff_dst_md, 0);
+            bwDiffDst = OneDnn.same(bwDst, query(dpd, dnnl_query_diff_dst_md, 0)) ? null
+                    : Operand.in(plain(dst, dnnl_nchw), bwDst, Scratch.DST2, "conv diff_dst (weights)", handles);
             bwDiffWeights = Operand.out(plain(w, wTag), query(wpd, dnnl_query_diff_weights_md, 0), Scratch.WEIGHTS,
                     "conv diff_weights", handles);
             diffBias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
@@ -187,7 +190,7 @@ public final class ConvPrimitives {
         bk.bdDiffSrc.flush();
 
         dnnl_memory src = bk.bwSrc.bind(x);
-        dnnl_memory diffDst2 = bk.bwDiffDst.bind(dy);
+        dnnl_memory diffDst2 = bk.bwDiffDst == null ? diffDst : bk.bwDiffDst.bind(dy);
         dnnl_memory diffW = bk.bwDiffWeights.bind(dw);
         if (bk.diffBias != null) {
             OneDnn.bind(bk.diffBias, db);

@@ -1,5 +1,6 @@
 package dev.resnetzoo.examples.cli;
 
+import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.examples.train.Preset;
 import dev.resnetzoo.examples.train.Trainer;
 import java.nio.file.Path;
@@ -90,6 +91,10 @@ final class TrainCommand implements Callable<Integer> {
             + "when other jobs keep the cores busy)")
     Integer threads;
 
+    @Option(names = "--runtime", paramLabel = "NAME", description = "how the convolution and batch-norm layers "
+            + "compute: onednn, libnd4j or auto (default: auto = oneDNN on the CPU backend)")
+    String runtime;
+
     @Option(names = "--resume", description = "continue the run in --out from its last completed epoch")
     boolean resume;
 
@@ -106,6 +111,10 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) {
             Trainer.setThreads(threads);
         }
+        if (runtime != null) {
+            LayerRuntime.select(LayerRuntime.parse(runtime));
+        }
+        System.err.println("layer runtime: " + LayerRuntime.describe());
         new Trainer(System.out, System.err, System.console() != null).run(settings, out, data, mode);
         return 0;
     }
