@@ -585,7 +585,7 @@ public final class TorchCheckpointReader {
                                 throw badArgs(fn, args);
                             }
                             Object k = ((Tuple) pair).get(0);
-                            if (Unpickler.unhashable(k, 0) != null) {
+                            if (Unpickler.unhashable(k) != null) {
                                 throw badArgs(fn, args);
                             }
                             m.put(k, ((Tuple) pair).get(1));

@@ -494,7 +494,7 @@ final class Unpickler {
 
     /** Only immutable values may be dict keys or set members. */
     private Object key(Object k) throws CheckpointFormatException {
-        String problem = unhashable(k, 0);
+        String problem = unhashable(k);
         if (problem != null) {
             throw error(problem + " used as a dict key or set member");
         }
@@ -505,11 +505,23 @@ final class Unpickler {
     static final int MAX_KEY_DEPTH = 32;
 
     /**
-     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
-     * key's hashCode/equals always terminate: a hashable tuple holds only hashable values and a
-     * tuple can never contain itself.
+     * Most items a dict key may hold, counted as hashing visits them: a sub-tuple shared n times
+     * counts n times. Tuples sharing sub-tuples form a DAG that a few bytes of pickle can make
+     * exponentially large to hash (30 levels of {@code (t, t, t)} are 3^30 visits); torch's keys
+     * are strings or tuples of a few ints.
      */
-    static String unhashable(Object k, int depth) {
+    static final int MAX_KEY_ITEMS = 4096;
+
+    /**
+     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
+     * key's hashCode/equals always terminate, and quickly: a hashable tuple holds only hashable
+     * values, a tuple can never contain itself, and the expanded size is bounded.
+     */
+    static String unhashable(Object k) {
+        return unhashable(k, 0, new int[] {MAX_KEY_ITEMS});
+    }
+
+    private static String unhashable(Object k, int depth, int[] itemsLeft) {
         if (k instanceof List || k instanceof Map || k instanceof java.util.Set || k instanceof byte[]) {
             return "unhashable " + typeName(k);
         }
@@ -518,7 +530,11 @@ final class Unpickler {
                 return "a tuple nested more than " + MAX_KEY_DEPTH + " deep";
             }
             for (Object item : ((Tuple) k).items) {
-                String p = unhashable(item, depth + 1);
+                if (--itemsLeft[0] < 0) {
+                    return "a tuple of more than " + MAX_KEY_ITEMS + " items (counting shared sub-tuples each time "
+                            + "they occur)";
+                }
+                String p = unhashable(item, depth + 1, itemsLeft);
                 if (p != null) {
                     return p;
                 }
