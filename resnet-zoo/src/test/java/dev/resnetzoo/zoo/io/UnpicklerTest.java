@@ -267,6 +267,19 @@ class UnpicklerTest {
                 load(bytes("}K", 1, "\u0032\u0086\u0032\u0086K", 1, "s.")));
     }
 
+    @Test
+    void theMemoCannotOutgrowThePickle() throws IOException {
+        // 100,000 MEMOIZE opcodes of one byte each: every real memo entry costs at least two bytes
+        byte[] p = bytes("K", 1, "\u0094".repeat(100_000), ".");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> load(p));
+        assertEquals("malformed pickle in test.pkl at byte 50019: more than 50,017 memo entries in a pickle of "
+                + "100,003 bytes (every entry takes at least 2 bytes): refusing", e.getMessage());
+
+        // two bytes per entry is what a pickle of many small objects needs, and is fine
+        byte[] ok = bytes(0x80, 4, "(", "]\u0094".repeat(10_000), "l.");
+        assertEquals(10_000, ((List<?>) load(ok)).size());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "X\u00ff\u00ff\u00ff\u007f.:malformed pickle in test.pkl at byte 0: length 2147483647 exceeds the 1 bytes left",
