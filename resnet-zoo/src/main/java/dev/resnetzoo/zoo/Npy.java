@@ -102,13 +102,22 @@ public final class Npy {
             default -> throw new IOException(source + ": element type '" + descr
                     + "' is not supported; expected float32 ('<f4') or float64 ('<f8')");
         }
-        long n = 1;
+        String shapeText = "(" + group(SHAPE, header, source, "shape") + ")";
+        // a product of dimensions up to 2^31 - 1 each may pass 2^63: count it unsigned-wide
+        java.math.BigInteger count = java.math.BigInteger.ONE;
         for (long s : shape) {
-            n = Math.multiplyExact(n, s);
+            if (s > Integer.MAX_VALUE) {
+                throw new IOException(String.format(Locale.ROOT, "%s: .npy shape %s has a dimension of %,d, more "
+                        + "than %,d: refusing", source, shapeText, s, Integer.MAX_VALUE));
+            }
+            count = count.multiply(java.math.BigInteger.valueOf(s));
         }
-        if (n * size > Integer.MAX_VALUE - 16) {
-            throw new IOException(source + ": array of " + n + " elements is too large");
+        long max = (Integer.MAX_VALUE - 16) / size;
+        if (count.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+            throw new IOException(String.format(Locale.ROOT, "%s: .npy shape %s has %,d elements, more than the %,d "
+                    + "of '%s' one array can hold: refusing", source, shapeText, count, max, descr));
         }
+        long n = count.longValueExact();
         byte[] raw = new byte[(int) (n * size)];
         readFully(d, raw, source, "the data (" + n + " elements of " + descr + ")");
         ByteBuffer buf = ByteBuffer.wrap(raw).order(order);
@@ -200,7 +209,7 @@ public final class Npy {
             try {
                 dims[n] = Long.parseLong(t);
             } catch (NumberFormatException e) {
-                throw new IOException(source + ": bad .npy shape (" + text + ")");
+                throw new IOException(source + ": bad .npy shape (" + text + "): expected non-negative integers");
             }
             if (dims[n] < 0) {
                 throw new IOException(source + ": negative dimension in .npy shape (" + text + ")");

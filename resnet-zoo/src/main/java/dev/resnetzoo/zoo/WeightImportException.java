@@ -25,7 +25,9 @@ public class WeightImportException extends IllegalArgumentException {
         /** Both have it, with different shapes. */
         SHAPE,
         /** The tensor is not floating point (integers or booleans cannot be weights). */
-        DTYPE
+        DTYPE,
+        /** The tensor holds a NaN or an infinity (or a float64 value beyond float32's range). */
+        NON_FINITE
     }
 
     /**

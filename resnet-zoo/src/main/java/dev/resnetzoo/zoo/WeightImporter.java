@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -43,7 +44,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li>unexpected keys: file tensors the graph has no parameter for;</li>
  *   <li>shape mismatches, in PyTorch's convention, as
  *       {@code layer1.0.conv1.weight: expected [64,64,1,1], file has [64,64,3,3]};</li>
- *   <li>tensors that are not floating point.</li>
+ *   <li>tensors that are not floating point;</li>
+ *   <li>tensors holding a NaN or an infinity (a diverged training run, or a float64 value beyond
+ *       float32's range), named with the first such element: loading them would make every
+ *       prediction NaN.</li>
  * </ul>
  * {@code num_batches_tracked} buffers are ignored on purpose (DL4J's batch norm has a fixed
  * momentum and no counter). BatchNorm running mean and variance are loaded, as in PyTorch.
@@ -258,6 +262,7 @@ public final class WeightImporter {
         List<String> ignored = new ArrayList<>();
         List<Problem> shapeProblems = new ArrayList<>();
         List<Problem> dtypeProblems = new ArrayList<>();
+        List<Problem> nonFiniteProblems = new ArrayList<>();
         List<Problem> unexpectedProblems = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : file.entrySet()) {
             String key = e.getKey();
@@ -289,6 +294,12 @@ public final class WeightImporter {
                         key + ": file has a " + t.dtype() + " tensor, expected floating point"));
                 ok = false;
             }
+            String nonFinite = ok ? nonFinite(t) : null;
+            if (nonFinite != null) {
+                nonFiniteProblems.add(new Problem(Kind.NON_FINITE, key, key + ": " + nonFinite
+                        + ", expected finite weights"));
+                ok = false;
+            }
             if (ok) {
                 plan.add(new Assignment(ref, t));
                 loaded.add(key);
@@ -311,6 +322,7 @@ public final class WeightImporter {
         }
         problems.addAll(shapeProblems);
         problems.addAll(dtypeProblems);
+        problems.addAll(nonFiniteProblems);
         if (!problems.isEmpty()) {
             throw new WeightImportException(message(what, graph, expected, file, problems), problems);
         }
@@ -324,6 +336,17 @@ public final class WeightImporter {
                     what, report, missing, unexpected);
         }
         return report;
+    }
+
+    /** The first NaN or infinite value of a tensor, as float32 (what the graph would hold), or null. */
+    private static String nonFinite(Tensor t) {
+        float[] v = t.toFloats();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                return String.format(Locale.ROOT, "element %,d of %,d is %s", i, v.length, v[i]);
+            }
+        }
+        return null;
     }
 
     private static boolean isClassifier(String key) {
@@ -400,6 +423,7 @@ public final class WeightImporter {
                     case UNEXPECTED -> "unexpected keys";
                     case SHAPE -> "shape mismatches";
                     case DTYPE -> "wrong element types";
+                    case NON_FINITE -> "non-finite values";
                 }).append(" (").append(count).append("):");
             }
             sb.append("\n   ").append(p.message());

@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import dev.resnetzoo.zoo.ConformanceTest.Fixture;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -97,6 +99,24 @@ class ImportNpyTest {
         e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(
                 "hello world".getBytes(StandardCharsets.US_ASCII)), "text"));
         assertTrue(e.getMessage().contains("not a .npy file"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "(3000000000, 3000000000, 3000000000)|huge.npy: .npy shape (3000000000, 3000000000, 3000000000) has a "
+                + "dimension of 3,000,000,000, more than 2,147,483,647: refusing",
+        "(0, 4294967296)|huge.npy: .npy shape (0, 4294967296) has a dimension of 4,294,967,296, more than "
+                + "2,147,483,647: refusing",
+        "(2147483647, 2147483647, 4)|huge.npy: .npy shape (2147483647, 2147483647, 4) has "
+                + "18,446,744,056,529,682,436 elements, more than the 536,870,907 of '<f4' one array can hold: refusing",
+        "(65536, 65536)|huge.npy: .npy shape (65536, 65536) has 4,294,967,296 elements, more than the 536,870,907 "
+                + "of '<f4' one array can hold: refusing",
+        "(99999999999999999999,)|huge.npy: bad .npy shape (99999999999999999999,): expected non-negative integers",
+    })
+    void shapesBeyondWhatAnArrayHoldsAreRefusedClearly(String shape, String message) {
+        byte[] file = npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", new byte[16]);
+        IOException e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(file), "huge.npy"));
+        assertEquals(message, e.getMessage());
     }
 
     @Test

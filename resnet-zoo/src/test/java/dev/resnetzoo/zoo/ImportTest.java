@@ -117,6 +117,35 @@ class ImportTest {
     }
 
     @Test
+    void nanAndInfinityAreRefusedNamingTheTensorAndNothingIsChanged() throws IOException {
+        Map<String, Entry> entries = entries(BOTTLENECK.stateDict("model.pth"));
+        entries.put("layer1.0.conv1.weight", withValue(entries.get("layer1.0.conv1.weight"), 5, Float.NaN));
+        entries.put("fc.bias", withValue(entries.get("fc.bias"), 2, Float.NEGATIVE_INFINITY));
+        Path file = write(entries, "nan.safetensors");
+
+        ComputationGraph graph = ResNets.create(BOTTLENECK.spec());
+        INDArray before = graph.params().dup();
+        WeightImportException e = assertThrows(WeightImportException.class,
+                () -> new WeightImporter().load(graph, StateDict.read(file)));
+        assertEquals(List.of("layer1.0.conv1.weight", "fc.bias"), e.keys(Kind.NON_FINITE));
+        assertEquals(2, e.problems().size());
+        String msg = e.getMessage();
+        assertTrue(msg.contains("layer1.0.conv1.weight: element 5 of 128 is NaN, expected finite weights"), msg);
+        assertTrue(msg.contains("fc.bias: element 2 of 10 is -Infinity, expected finite weights"), msg);
+        assertExact(before, graph.params());
+
+        // the file-level entry point refuses too
+        assertThrows(WeightImportException.class, () -> WeightImporter.importCheckpoint(BOTTLENECK.spec(), file));
+        graph.close();
+    }
+
+    private static Entry withValue(Entry e, int index, float value) {
+        byte[] data = e.data().clone();
+        ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).putFloat(4 * index, value);
+        return new Entry(e.dtype(), e.shape(), data);
+    }
+
+    @Test
     void nonStrictLoadsWhatMatchesAndReportsTheRest() throws IOException {
         StateDict full = BOTTLENECK.stateDict("model.pth");
         Map<String, Entry> entries = entries(full);

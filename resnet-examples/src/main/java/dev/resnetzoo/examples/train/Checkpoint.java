@@ -44,8 +44,11 @@ public final class Checkpoint {
      * @param seed          seed of the weight initialisation and the data order
      * @param iteratorEpoch the data-iterator epoch (0-based) the next training epoch uses
      * @param trainExamples training examples per epoch (after --limit)
+     * @param network       the network trained, as {@code TrainConfig.describeNetwork()} gives it, so
+     *                      that a resume can tell another run's checkpoint; null in checkpoints
+     *                      written before it was recorded
      */
-    public record State(int epoch, long iteration, long seed, int iteratorEpoch, int trainExamples) {
+    public record State(int epoch, long iteration, long seed, int iteratorEpoch, int trainExamples, String network) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("format", 1);
@@ -54,6 +57,9 @@ public final class Checkpoint {
             m.put("seed", seed);
             m.put("iteratorEpoch", iteratorEpoch);
             m.put("trainExamples", trainExamples);
+            if (network != null) {
+                m.put("network", network);
+            }
             return m;
         }
 
@@ -61,7 +67,7 @@ public final class Checkpoint {
             try {
                 return new State(((Number) m.get("epoch")).intValue(), ((Number) m.get("iteration")).longValue(),
                         ((Number) m.get("seed")).longValue(), ((Number) m.get("iteratorEpoch")).intValue(),
-                        ((Number) m.get("trainExamples")).intValue());
+                        ((Number) m.get("trainExamples")).intValue(), (String) m.get("network"));
             } catch (RuntimeException e) {
                 throw new IOException(file + ": " + STATE_ENTRY + " lacks a field or has a wrong type: " + m, e);
             }

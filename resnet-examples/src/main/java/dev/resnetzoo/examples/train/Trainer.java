@@ -189,6 +189,7 @@ public final class Trainer {
         if (stored != null && Files.exists(checkpoint)) {
             Checkpoint.Loaded loaded = Checkpoint.read(checkpoint);
             Checkpoint.State s = loaded.state();
+            checkSameNetwork(loaded, config, stored, checkpoint, dir.resolve(RUN_JSON));
             if (s.trainExamples() != train.numExamples() || s.seed() != config.seed()) {
                 throw new IllegalStateException(checkpoint + " was written for " + s.trainExamples()
                         + " training images and seed " + s.seed() + ", the run now has " + train.numExamples()
@@ -294,7 +295,7 @@ public final class Trainer {
                 graph.incrementEpochCount();
                 csv.append(m);
                 Checkpoint.write(graph, new Checkpoint.State(epoch, graph.getIterationCount(), config.seed(),
-                        iteratorEpoch + 1, train.numExamples()), dir.resolve(CHECKPOINT));
+                        iteratorEpoch + 1, train.numExamples(), config.describeNetwork()), dir.resolve(CHECKPOINT));
                 TrainingPlot.writeFromCsv(csvPath, title, dir.resolve(CURVES));
                 out.println(String.format(Locale.ROOT,
                         "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %.0f img/s, %.1f s",
@@ -404,6 +405,32 @@ public final class Trainer {
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException(runJson + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Refuses a checkpoint of another network than the run's (another run's checkpoint.zip copied
+     * in would otherwise be trained, and saved, under this run's name). Checkpoints that predate
+     * the recorded network are compared by parameter count.
+     */
+    private static void checkSameNetwork(Checkpoint.Loaded loaded, TrainConfig config, Map<String, Object> stored,
+                                         Path checkpoint, Path runJson) {
+        String ours = config.describeNetwork();
+        String theirs = loaded.state().network();
+        if (theirs == null) {
+            long params = ResNets.countParameters(loaded.graph());
+            Object recorded = stored.get("parameters");
+            if (!(recorded instanceof Number n) || n.longValue() == params) {
+                return;
+            }
+            theirs = String.format(Locale.ROOT, "a network of %,d parameters", params);
+            ours += String.format(Locale.ROOT, " (%,d parameters)", n.longValue());
+        } else if (theirs.equals(ours)) {
+            return;
+        }
+        loaded.graph().close();
+        throw new IllegalStateException(checkpoint + " holds " + theirs + " but " + runJson + " is a run of " + ours
+                + ": the checkpoint belongs to another run; resume in that run's folder, or use --overwrite to start "
+                + "this one again");
     }
 
     private static void checkSameData(Map<String, Object> stored, FashionMnistIterator train, FashionMnistIterator test,

@@ -81,7 +81,7 @@ class CheckpointTest {
     void roundTripKeepsParametersUpdaterAndState() throws IOException {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
-        Checkpoint.State state = new Checkpoint.State(3, 2, 42, 3, 1000);
+        Checkpoint.State state = new Checkpoint.State(3, 2, 42, 3, 1000, "resnet18 [test]");
         Checkpoint.write(g, state, file);
 
         Checkpoint.Loaded back = Checkpoint.read(file);
@@ -101,11 +101,11 @@ class CheckpointTest {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
         stamp(g, 1);
-        Checkpoint.write(g, new Checkpoint.State(1, 1, 0, 1, 1), file);
+        Checkpoint.write(g, new Checkpoint.State(1, 1, 0, 1, 1, null), file);
         byte[] before = Files.readAllBytes(file);
 
         stamp(g, 2);
-        IOException e = assertThrows(IOException.class, () -> Checkpoint.write(g, new Checkpoint.State(2, 2, 0, 2, 1), file,
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.write(g, new Checkpoint.State(2, 2, 0, 2, 1, null), file,
                 tmp -> {
                     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                         ch.truncate(ch.size() / 2); // as if the disk filled up half way
@@ -122,7 +122,7 @@ class CheckpointTest {
     void truncatedOrForeignFilesAreRejectedWithAMessage() throws IOException {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
-        Checkpoint.write(g, new Checkpoint.State(1, 2, 0, 1, 1), file);
+        Checkpoint.write(g, new Checkpoint.State(1, 2, 0, 1, 1, null), file);
         byte[] bytes = Files.readAllBytes(file);
         Path cut = tmp.resolve("cut.zip");
         Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));

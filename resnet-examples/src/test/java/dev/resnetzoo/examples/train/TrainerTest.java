@@ -25,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
 
+    private static final String TINY_NETWORK = "resnet18 [basic 1,1 x 8,16, small stem 8] 1x28x28";
+
     @TempDir
     static Path shared;
     static Path data;
@@ -69,7 +71,7 @@ class TrainerTest {
         assertEquals(rows, r.epochs());
 
         Checkpoint.Loaded ck = Checkpoint.read(out.resolve(Trainer.CHECKPOINT));
-        assertEquals(new Checkpoint.State(2, 8, 7, 2, 128), ck.state()); // 128 images / 32 = 4 steps per epoch
+        assertEquals(new Checkpoint.State(2, 8, 7, 2, 128, TINY_NETWORK), ck.state()); // 128 images / 32 = 4 steps per epoch
         assertEquals(2, ck.graph().getEpochCount());
         ComputationGraph model = ModelSerializer.restoreComputationGraph(out.resolve(Trainer.MODEL).toFile(), false);
         assertArrayEquals(ck.graph().params().toFloatVector(), model.params().toFloatVector());
@@ -123,7 +125,29 @@ class TrainerTest {
 
         Trainer.Result r = trainer().run(other, out, data, Trainer.Mode.OVERWRITE);
         assertEquals(16, r.config().batch());
-        assertEquals(new Checkpoint.State(1, 4, 7, 1, 64), Checkpoint.readState(out.resolve(Trainer.CHECKPOINT)));
+        assertEquals(new Checkpoint.State(1, 4, 7, 1, 64, "resnet18 [basic 1,1 x 8,8, small stem 8] 1x28x28"), Checkpoint.readState(out.resolve(Trainer.CHECKPOINT)));
+    }
+
+    @Test
+    void resumeRefusesACheckpointOfAnotherArchitecture() throws IOException {
+        Path ours = tmp.resolve("resnet18-run");
+        Path theirs = tmp.resolve("resnet50-run");
+        trainer().run(TrainFixtures.tiny(1, 32), ours, data, Trainer.Mode.NEW);
+        Map<String, Object> other = TrainFixtures.tiny(1, 32);
+        other.put("arch", "resnet50");
+        trainer().run(other, theirs, data, Trainer.Mode.NEW);
+        // another run's checkpoint copied in, and our run killed before its model was written
+        Files.copy(theirs.resolve(Trainer.CHECKPOINT), ours.resolve(Trainer.CHECKPOINT),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.delete(ours.resolve(Trainer.MODEL));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> trainer().run(Map.of(), ours, data, Trainer.Mode.RESUME));
+        assertEquals(ours.resolve(Trainer.CHECKPOINT) + " holds resnet50 [bottleneck 1,1 x 8,16, small stem 8] 1x28x28 "
+                + "but " + ours.resolve(Trainer.RUN_JSON) + " is a run of resnet18 [basic 1,1 x 8,16, small stem 8] "
+                + "1x28x28: the checkpoint belongs to another run; resume in that run's folder, or use --overwrite "
+                + "to start this one again", e.getMessage());
+        assertFalse(Files.exists(ours.resolve(Trainer.MODEL)), "nothing written under the wrong name");
     }
 
     @Test

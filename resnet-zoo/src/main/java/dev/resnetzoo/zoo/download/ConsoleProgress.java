@@ -1,6 +1,7 @@
 package dev.resnetzoo.zoo.download;
 
 import java.io.PrintStream;
+import java.net.URI;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -34,7 +35,12 @@ final class ConsoleProgress implements ProgressListener {
     }
 
     @Override
-    public synchronized void onStart(FileSpec spec, long done, long total) {
+    public void onStart(FileSpec spec, long done, long total) {
+        onStart(spec, spec.url(), done, total);
+    }
+
+    @Override
+    public synchronized void onStart(FileSpec spec, URI source, long done, long total) {
         name = spec.fileName();
         startNanos = clock.getAsLong();
         startBytes = done;
@@ -45,7 +51,7 @@ final class ConsoleProgress implements ProgressListener {
         if (interactive) {
             draw(startNanos);
         } else {
-            StringBuilder sb = new StringBuilder("Downloading ").append(name).append(" from ").append(spec.url());
+            StringBuilder sb = new StringBuilder("Downloading ").append(name).append(" from ").append(source);
             if (total >= 0) {
                 sb.append(" (").append(mb(total)).append(" MB)");
             }

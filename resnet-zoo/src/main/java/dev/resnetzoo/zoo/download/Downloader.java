@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -63,6 +64,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       where the previous attempt stopped. The attempt limit counts consecutive attempts that
  *       added nothing to the {@code .part}, so a slow but progressing download over a flaky
  *       connection is not abandoned. Other statuses (e.g. {@code 404}) fail at once.</li>
+ *   <li>A whole fetch, retries included, must finish within an overall deadline
+ *       ({@link Builder#optDeadline}, 1 h by default), so a server dripping a byte every few
+ *       seconds cannot hold it forever; the {@code .part} is kept for the next fetch. A body is
+ *       never longer than the expected size, or, when that is unknown, than
+ *       {@link Builder#optMaxBytes} (2 GiB by default), so an endless body cannot fill the disk.</li>
  *   <li>The complete {@code .part} is checked against the expected size (if known) and SHA-256. On
  *       a mismatch it is deleted and a {@link DownloadException} names the file, the expected and
  *       actual hash and the sizes, leaving nothing in the cache. (If the {@code .part} had been left
@@ -111,6 +117,8 @@ public final class Downloader {
     private final Duration maxBackoff;
     private final Duration connectTimeout;
     private final Duration readTimeout;
+    private final Duration deadline;
+    private final long maxBytes;
     private final ProgressListener progress;
     private volatile HttpClient client;
 
@@ -123,13 +131,16 @@ public final class Downloader {
         this.maxBackoff = b.maxBackoff;
         this.connectTimeout = b.connectTimeout;
         this.readTimeout = b.readTimeout;
+        this.deadline = b.deadline;
+        this.maxBytes = b.maxBytes;
         this.progress = b.progress != null ? b.progress : ProgressListener.console();
     }
 
     /**
      * Starts configuring a downloader. Defaults: {@link ZooCache#fromEnvironment()}, kind
      * {@value ZooCache#WEIGHTS}, 4 attempts, backoff 1 s doubling up to 30 s, connect timeout 30 s,
-     * read timeout 60 s, {@link ProgressListener#console()}.
+     * read timeout 60 s, overall deadline 1 h, at most 2 GiB for a file of unknown size,
+     * {@link ProgressListener#console()}.
      *
      * @return a new builder
      */
@@ -337,11 +348,39 @@ public final class Downloader {
         /** Strong ETag or Last-Modified of the first response, sent as If-Range when resuming. */
         String validator;
         boolean started;
+        /** {@link System#nanoTime()} by which the whole fetch, retries included, must be done. */
+        final long deadlineNanos;
 
         Transfer(FileSpec spec, URI source, Path part) {
             this.spec = spec;
             this.source = source;
             this.part = part;
+            long nanos;
+            try {
+                nanos = deadline.toNanos();
+            } catch (ArithmeticException e) {
+                nanos = Long.MAX_VALUE / 2;         // centuries: no deadline in practice
+            }
+            this.deadlineNanos = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 2);
+        }
+
+        /** The longest wait allowed now: the read timeout, or what is left before the deadline. */
+        private Duration waitLimit() throws DownloadException {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                throw deadlineExceeded(null);
+            }
+            return left < readTimeout.toNanos() ? Duration.ofNanos(left) : readTimeout;
+        }
+
+        private DownloadException deadlineExceeded(IOException cause) {
+            long size = partSize();
+            String received = spec.size() >= 0 ? String.format(Locale.ROOT, "%,d of %,d bytes", size, spec.size())
+                    : String.format(Locale.ROOT, "%,d bytes", size);
+            return new DownloadException("download of " + spec.fileName() + " from " + source + " did not finish "
+                    + "within the overall deadline of " + humanDuration(deadline) + " (" + received + " received); "
+                    + "the partial file is kept and the next fetch resumes it (raise the deadline with optDeadline)",
+                    cause);
         }
 
         /** Leaves the complete body in {@code part}, retrying as configured. */
@@ -368,6 +407,9 @@ public final class Downloader {
                     throw error instanceof InterruptedIOException ? error
                             : new InterruptedIOException("interrupted while downloading " + spec.fileName());
                 }
+                if (deadlineNanos - System.nanoTime() <= 0) {
+                    throw deadlineExceeded(error);
+                }
                 long size = partSize();
                 if (size > best) {
                     best = size;
@@ -383,7 +425,7 @@ public final class Downloader {
                 IOException cause = error;
                 log.log(WARNING, () -> "Download of " + spec.fileName() + " from " + source + " failed ("
                         + describe(cause) + "); retrying in " + delay + " ms");
-                sleep(delay);
+                sleep(Math.min(delay, Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000)));
             }
         }
 
@@ -417,7 +459,7 @@ public final class Downloader {
                 return;                             // already complete (e.g. interrupted before the move)
             }
             HttpRequest.Builder request = HttpRequest.newBuilder(source)
-                    .timeout(readTimeout)
+                    .timeout(waitLimit())
                     .header("User-Agent", USER_AGENT)
                     .GET();
             if (offset > 0) {
@@ -489,6 +531,13 @@ public final class Downloader {
                 throw new DownloadException(source + " has " + total + " bytes but " + spec.fileName() + " should have "
                         + expected + " bytes (wrong URL or mirror?); not downloading");
             }
+            if (expected < 0 && total > maxBytes) {
+                Files.deleteIfExists(part);
+                throw new DownloadException(String.format(Locale.ROOT, "%s has %,d bytes, more than the %,d allowed "
+                        + "for %s, whose size is not known (raise the cap with optMaxBytes); not downloading", source,
+                        total, maxBytes, spec.fileName()));
+            }
+            long cap = expected >= 0 ? expected : maxBytes;
             if (validator == null) {
                 validator = headers.firstValue("ETag").filter(t -> !t.startsWith("W/"))
                         .or(() -> headers.firstValue("Last-Modified").filter(Downloader::isHttpDate))
@@ -498,18 +547,18 @@ public final class Downloader {
             long done = start;
             boolean overflow = false;
             started = true;
-            progress.onStart(spec, done, reportTotal);
+            progress.onStart(spec, source, done, reportTotal);
             try (FileChannel channel = openPart()) {
                 local(() -> {
                     channel.truncate(start);
                     channel.position(start);
                 });
-                for (List<ByteBuffer> buffers; (buffers = body.next(readTimeout)) != null; ) {
+                for (List<ByteBuffer> buffers; (buffers = body.next(waitLimit())) != null; ) {
                     for (ByteBuffer buffer : buffers) {
                         done += write(channel, buffer);
                     }
                     progress.onProgress(done, reportTotal);
-                    if (expected >= 0 && done > expected) {
+                    if (done > cap) {
                         overflow = true;
                         break;
                     }
@@ -520,6 +569,11 @@ public final class Downloader {
             }
             if (overflow) {
                 Files.deleteIfExists(part);
+                if (expected < 0) {
+                    throw new DownloadException(String.format(Locale.ROOT, "%s sent more than the %,d bytes allowed "
+                            + "for %s, whose size is not known (raise the cap with optMaxBytes); the download was "
+                            + "deleted", source, maxBytes, spec.fileName()));
+                }
                 throw new DownloadException(source + " sent more than the " + expected + " bytes expected for "
                         + spec.fileName() + " (wrong URL or mirror?)");
             }
@@ -640,6 +694,19 @@ public final class Downloader {
         }
     }
 
+    /** {@code 600 ms}, {@code 45 s}, {@code 10 min}, {@code 1 h}. */
+    static String humanDuration(Duration d) {
+        long ms = d.toMillis();
+        if (ms < 1000 || ms % 1000 != 0) {
+            return ms + " ms";
+        }
+        long seconds = ms / 1000;
+        if (seconds % 3600 == 0) {
+            return seconds / 3600 + " h";
+        }
+        return seconds % 60 == 0 ? seconds / 60 + " min" : seconds + " s";
+    }
+
     private static String describe(Throwable e) {
         String message = e.getMessage();
         if (e instanceof RetryableStatusException || e instanceof DownloadException) {
@@ -757,6 +824,8 @@ public final class Downloader {
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(30);
         private Duration readTimeout = Duration.ofSeconds(60);
+        private Duration deadline = Duration.ofHours(1);
+        private long maxBytes = 2L << 30;
         private ProgressListener progress;
 
         private Builder() {
@@ -842,6 +911,36 @@ public final class Downloader {
          */
         public Builder optReadTimeout(Duration timeout) {
             this.readTimeout = positive(timeout, "readTimeout");
+            return this;
+        }
+
+        /**
+         * Sets the overall deadline of a fetch, retries and waits included; default 1 h. A server
+         * that sends a byte now and then never trips the read timeout, but cannot hold a fetch
+         * past this. The partial file is kept, so the next fetch resumes it. Not retried.
+         *
+         * @param deadline a positive duration
+         * @return this builder
+         */
+        public Builder optDeadline(Duration deadline) {
+            this.deadline = positive(deadline, "deadline");
+            return this;
+        }
+
+        /**
+         * Sets the most bytes accepted for a file whose {@link FileSpec#size()} is unknown; default
+         * 2 GiB (the largest ResNet weights are about 500 MB). A file of known size is held to that
+         * size instead. A larger {@code Content-Length} is refused before downloading, a longer
+         * body as soon as it passes the cap, and the partial file is deleted.
+         *
+         * @param maxBytes at least 1
+         * @return this builder
+         */
+        public Builder optMaxBytes(long maxBytes) {
+            if (maxBytes < 1) {
+                throw new IllegalArgumentException("maxBytes must be >= 1, got " + maxBytes);
+            }
+            this.maxBytes = maxBytes;
             return this;
         }
 

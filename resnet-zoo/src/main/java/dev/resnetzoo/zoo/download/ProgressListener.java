@@ -25,6 +25,20 @@ public interface ProgressListener {
     }
 
     /**
+     * Called when a transfer starts, with the URL actually fetched: a mirror's when one is
+     * configured ({@link ZooCache#sourceFor(FileSpec)}), not {@link FileSpec#url()}. By default it
+     * calls {@link #onStart(FileSpec, long, long)}.
+     *
+     * @param spec   the file being downloaded
+     * @param source the URL this transfer requests
+     * @param done   bytes already present ({@code 0} on a fresh start)
+     * @param total  the full size in bytes, or {@code -1} if unknown
+     */
+    default void onStart(FileSpec spec, java.net.URI source, long done, long total) {
+        onStart(spec, done, total);
+    }
+
+    /**
      * Called as bytes arrive.
      *
      * @param done  bytes of the file now on disk, including resumed ones

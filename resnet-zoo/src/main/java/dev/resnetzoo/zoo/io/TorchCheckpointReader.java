@@ -13,9 +13,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -55,7 +58,12 @@ import dev.resnetzoo.zoo.io.Unpickler.Tuple;
  * <p><b>Memory.</b> Zip entries are read one storage at a time, only for storages the state dict
  * uses, each into one heap buffer; contiguous tensors are views of that buffer and only
  * non-contiguous tensors are copied (gathered). Legacy files are memory-mapped and their tensors
- * are views of the mapping. A single storage or legacy file must be smaller than 2 GiB.
+ * are views of the mapping. A single storage or legacy file must be smaller than 2 GiB. What a
+ * file may make the reader allocate is bounded by what it justifies, before anything is allocated:
+ * {@code data.pkl} by {@link #MAX_PICKLE_BYTES}, the pickle's memo by the pickle's length, each
+ * storage's zip entry must hold exactly the bytes its pickle declares, and the storages and copies
+ * of all tensors together must fit in the free Java heap; otherwise a one-line
+ * {@link CheckpointFormatException} says what the file claims.
  */
 public final class TorchCheckpointReader {
 
@@ -63,6 +71,12 @@ public final class TorchCheckpointReader {
     static final BigInteger MAGIC_NUMBER = new BigInteger("1950a86a20f9469cfc6c", 16);
     /** Second pickle of a legacy file. */
     static final long PROTOCOL_VERSION = 1001;
+    /**
+     * Largest {@code data.pkl} accepted, 16 MiB: a state dict's pickle takes about 150 bytes per
+     * tensor (ResNet-152's is 100 KB), and a deflated pickle of mostly one opcode inflates a
+     * thousandfold, so its declared size is checked before inflating it.
+     */
+    static final long MAX_PICKLE_BYTES = 16L << 20;
 
     private TorchCheckpointReader() {
     }
@@ -96,6 +110,11 @@ public final class TorchCheckpointReader {
     // ------------------------------------------------------------------ zip format
 
     static StateDict readZip(Path file) throws IOException {
+        return readZip(file, freeHeap());
+    }
+
+    /** @param budget the most heap the tensors may take, in bytes (what {@link #freeHeap()} says, or less in tests) */
+    static StateDict readZip(Path file, long budget) throws IOException {
         String src = name(file);
         ZipFile zip;
         try {
@@ -115,25 +134,50 @@ public final class TorchCheckpointReader {
                     throw new CheckpointFormatException(src + ": unknown byteorder '" + bo + "' in " + byteorder.getName());
                 }
             }
-            byte[] pkl = readEntry(zip, zip.getEntry(prefix + "data.pkl"), src, Integer.MAX_VALUE - 8);
+            ZipEntry pklEntry = zip.getEntry(prefix + "data.pkl");
+            if (pklEntry.getSize() > MAX_PICKLE_BYTES) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s declares %,d bytes, more than "
+                        + "the %,d a state_dict pickle may have: refusing", src, pklEntry.getName(), pklEntry.getSize(),
+                        MAX_PICKLE_BYTES));
+            }
+            byte[] pkl = readEntry(zip, pklEntry, src, MAX_PICKLE_BYTES);
             TorchHooks hooks = new TorchHooks(src, false);
             Object root = new Unpickler(ByteBuffer.wrap(pkl), src + ":" + prefix + "data.pkl", hooks).load();
-            ByteOrder fileOrder = order;
             Map<String, ByteBuffer> loaded = new HashMap<>();
-            StorageSource storages = (key, maxBytes) -> {
-                ByteBuffer b = loaded.get(key);
-                if (b == null) {
+            StorageSource storages = new StorageSource() {
+                @Override
+                public long heapBytes(String key, RootStorage storage) throws CheckpointFormatException {
+                    ZipEntry e = entry(key);
+                    long declared = storage.numel > Long.MAX_VALUE / storage.dtype.byteSize() ? Long.MAX_VALUE
+                            : storage.numel * storage.dtype.byteSize();
+                    if (e.getSize() != declared) {
+                        throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: storage '%s' declares %,d "
+                                + "bytes (%,d %s elements) but its zip entry holds %,d: refusing", src, e.getName(),
+                                declared, storage.numel, storage.dtype, e.getSize()));
+                    }
+                    return declared;
+                }
+
+                @Override
+                public ByteBuffer get(String key, long maxBytes) throws IOException {
+                    ByteBuffer b = loaded.get(key);
+                    if (b == null) {
+                        b = ByteBuffer.wrap(readEntry(zip, entry(key), src, maxBytes));
+                        loaded.put(key, b);
+                    }
+                    return b;
+                }
+
+                private ZipEntry entry(String key) throws CheckpointFormatException {
                     ZipEntry e = zip.getEntry(prefix + "data/" + key);
                     if (e == null) {
                         throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but "
                                 + prefix + "data/" + key + " is missing");
                     }
-                    b = ByteBuffer.wrap(readEntry(zip, e, src, maxBytes));
-                    loaded.put(key, b);
+                    return e;
                 }
-                return b;
             };
-            return buildStateDict(root, hooks, storages, fileOrder, src);
+            return buildStateDict(root, hooks, storages, order, src, budget);
         }
     }
 
@@ -176,6 +220,10 @@ public final class TorchCheckpointReader {
         }
         try (InputStream in = zip.getInputStream(e)) {
             byte[] b = in.readNBytes((int) want);
+            if (e.getSize() < 0 && in.read() >= 0) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: entry %s holds more than the %,d "
+                        + "bytes it may have: refusing", src, e.getName(), max));
+            }
             if (e.getSize() >= 0 && b.length != want) {
                 throw new CheckpointFormatException(src + ": entry " + e.getName() + " is truncated (" + b.length
                         + " of " + want + " bytes)");
@@ -189,6 +237,11 @@ public final class TorchCheckpointReader {
     // ------------------------------------------------------------------ legacy format
 
     static StateDict readLegacy(Path file) throws IOException {
+        return readLegacy(file, freeHeap());
+    }
+
+    /** @param budget as for {@link #readZip(Path, long)} */
+    static StateDict readLegacy(Path file, long budget) throws IOException {
         String src = name(file);
         ByteBuffer buf;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -263,27 +316,54 @@ public final class TorchCheckpointReader {
             data.put(key, buf.duplicate().position(pos).limit(pos + (int) nbytes).slice());
             pos += (int) nbytes;
         }
-        StorageSource storages = (key, maxBytes) -> {
-            ByteBuffer b = data.get(key);
-            if (b == null) {
-                throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but not stored");
+        StorageSource storages = new StorageSource() {
+            @Override
+            public long heapBytes(String key, RootStorage storage) throws CheckpointFormatException {
+                get(key, 0);
+                return 0; // a view of the mapped file
             }
-            return b;
+
+            @Override
+            public ByteBuffer get(String key, long maxBytes) throws CheckpointFormatException {
+                ByteBuffer b = data.get(key);
+                if (b == null) {
+                    throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but not stored");
+                }
+                return b;
+            }
         };
-        return buildStateDict(root, hooks, storages, order, src);
+        return buildStateDict(root, hooks, storages, order, src, budget);
     }
 
     // ------------------------------------------------------------------ building the state dict
 
     /** Raw bytes of a root storage, by key. */
-    @FunctionalInterface
     interface StorageSource {
+        /**
+         * Heap bytes {@link #get} will allocate for a storage (0 when it is a view of a mapped
+         * file), after checking that the storage is there and as large as the pickle declares.
+         */
+        long heapBytes(String key, RootStorage storage) throws IOException;
+
         /** @param maxBytes the storage's declared size: never read more than this */
         ByteBuffer get(String key, long maxBytes) throws IOException;
     }
 
+    /** A state dict tensor checked against its storage, its data not read yet. */
+    private record Planned(String key, TensorRef ref, long numel, boolean contiguous) {
+    }
+
+    /**
+     * Heap the JVM can still hand out: its maximum less what is in use now. The tensors of a file
+     * must fit in it, so that a small file cannot claim gigabytes and end in an OutOfMemoryError.
+     */
+    static long freeHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
+    }
+
     private static StateDict buildStateDict(Object root, TorchHooks hooks, StorageSource storages, ByteOrder order,
-                                            String src) throws IOException {
+                                            String src, long budget) throws IOException {
         if (!(root instanceof Map)) {
             throw new CheckpointFormatException(src + ": the checkpoint holds a " + Unpickler.typeName(root)
                     + ", not a dict of tensors");
@@ -297,7 +377,12 @@ public final class TorchCheckpointReader {
                 break;
             }
         }
-        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        // First every tensor's layout and what reading it will allocate; data only once it all fits.
+        List<Planned> plan = new ArrayList<>();
+        Set<String> counted = new HashSet<>();
+        long total = 0;
+        long largest = 0;
+        String largestKey = null;
         for (Map.Entry<?, ?> e : dict.entrySet()) {
             if (!(e.getKey() instanceof String)) {
                 throw new CheckpointFormatException(src + ": state dict key " + Unpickler.describe(e.getKey()) + where
@@ -309,16 +394,41 @@ public final class TorchCheckpointReader {
                 throw new CheckpointFormatException(src + ": state dict entry '" + key + "'" + where + " is a "
                         + Unpickler.typeName(e.getValue()) + ", not a tensor");
             }
-            tensors.put(key, materialize((TensorRef) e.getValue(), hooks, storages, order, src, key));
+            Planned t = check((TensorRef) e.getValue(), hooks, src, key);
+            plan.add(t);
+            if (t.numel() == 0) {
+                continue;
+            }
+            StorageRef s = t.ref().storage;
+            long[] allocations = {
+                counted.add(s.rootKey) ? storages.heapBytes(s.rootKey, hooks.roots.get(s.rootKey)) : 0,
+                t.contiguous() ? 0 : t.numel() * s.dtype.byteSize(),
+            };
+            for (long bytes : allocations) {
+                total = total > Long.MAX_VALUE - bytes ? Long.MAX_VALUE : total + bytes;
+                if (bytes > largest) {
+                    largest = bytes;
+                    largestKey = key;
+                }
+            }
+        }
+        if (total > budget) {
+            throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: its tensors need %,d bytes of memory "
+                    + "(the largest, '%s', %,d), more than the %,d bytes free in the Java heap: refusing (a genuine "
+                    + "checkpoint this large needs a larger -Xmx)", src, total, largestKey, largest, budget));
+        }
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Planned t : plan) {
+            tensors.put(t.key(), materialize(t, hooks, storages, order, src));
         }
         return new StateDict(StateDict.stripCommonPrefix(tensors, "module."));
     }
 
-    private static Tensor materialize(TensorRef t, TorchHooks hooks, StorageSource storages, ByteOrder order,
-                                      String src, String key) throws IOException {
+    /** Checks a tensor's size, strides and offset against its storage, without reading data. */
+    private static Planned check(TensorRef t, TorchHooks hooks, String src, String key)
+            throws CheckpointFormatException {
         StorageRef s = t.storage;
         RootStorage root = hooks.roots.get(s.rootKey);
-        int es = s.dtype.byteSize();
         long numel;
         try {
             numel = Tensor.numelOf(t.size);
@@ -335,22 +445,13 @@ public final class TorchCheckpointReader {
             }
         }
         if (numel == 0) {
-            return new Tensor(s.dtype, t.size, ByteBuffer.allocate(0), order);
+            return new Planned(key, t, 0, true);
         }
         if (numel > (Integer.MAX_VALUE - 8) / 8) {
             throw new CheckpointFormatException(src + ": tensor '" + key + "' has " + numel
                     + " elements, more than supported");
         }
-        // highest element index used, relative to the root storage
-        long last;
-        try {
-            last = Math.addExact(s.elementOffset, t.offset);
-            for (int i = 0; i < t.size.length; i++) {
-                last = Math.addExact(last, Math.multiplyExact(t.size[i] - 1, t.stride[i]));
-            }
-        } catch (ArithmeticException e) {
-            last = Long.MAX_VALUE;
-        }
+        long last = lastElement(t);
         long viewEnd = s.elementOffset + s.numel;
         if (last >= viewEnd || last >= root.numel) {
             throw new CheckpointFormatException(src + ": tensor '" + key + "' (size " + Arrays.toString(t.size)
@@ -358,18 +459,44 @@ public final class TorchCheckpointReader {
                     + " but its " + s.dtype + " storage '" + s.rootKey + "' has only " + Math.min(viewEnd, root.numel)
                     + " elements");
         }
+        return new Planned(key, t, numel, isContiguous(t.size, t.stride));
+    }
+
+    /** Highest element index a tensor uses, relative to its root storage (Long.MAX_VALUE on overflow). */
+    private static long lastElement(TensorRef t) {
+        try {
+            long last = Math.addExact(t.storage.elementOffset, t.offset);
+            for (int i = 0; i < t.size.length; i++) {
+                last = Math.addExact(last, Math.multiplyExact(t.size[i] - 1, t.stride[i]));
+            }
+            return last;
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static Tensor materialize(Planned p, TorchHooks hooks, StorageSource storages, ByteOrder order,
+                                      String src) throws IOException {
+        TensorRef t = p.ref();
+        StorageRef s = t.storage;
+        if (p.numel() == 0) {
+            return new Tensor(s.dtype, t.size, ByteBuffer.allocate(0), order);
+        }
+        RootStorage root = hooks.roots.get(s.rootKey);
+        int es = s.dtype.byteSize();
+        long last = lastElement(t);
         long maxBytes = root.numel > (Integer.MAX_VALUE - 8) / es ? Integer.MAX_VALUE - 8 : root.numel * es;
         ByteBuffer raw = storages.get(s.rootKey, maxBytes);
         if (last >= raw.limit() / es) {
             throw new CheckpointFormatException(src + ": storage '" + s.rootKey + "' holds " + raw.limit()
-                    + " bytes, too few for tensor '" + key + "' which needs " + ((last + 1) * es));
+                    + " bytes, too few for tensor '" + p.key() + "' which needs " + ((last + 1) * es));
         }
         long base = s.elementOffset + t.offset;
-        if (isContiguous(t.size, t.stride)) {
-            ByteBuffer view = raw.duplicate().position((int) (base * es)).limit((int) ((base + numel) * es)).slice();
+        if (p.contiguous()) {
+            ByteBuffer view = raw.duplicate().position((int) (base * es)).limit((int) ((base + p.numel()) * es)).slice();
             return new Tensor(s.dtype, t.size, view, order);
         }
-        return new Tensor(s.dtype, t.size, gather(raw, es, base, t.size, t.stride, (int) numel), order);
+        return new Tensor(s.dtype, t.size, gather(raw, es, base, t.size, t.stride, (int) p.numel()), order);
     }
 
     /** Row-major contiguity, ignoring the strides of dimensions of size 1. */
@@ -585,7 +712,7 @@ public final class TorchCheckpointReader {
                                 throw badArgs(fn, args);
                             }
                             Object k = ((Tuple) pair).get(0);
-                            if (Unpickler.unhashable(k, 0) != null) {
+                            if (Unpickler.unhashable(k) != null) {
                                 throw badArgs(fn, args);
                             }
                             m.put(k, ((Tuple) pair).get(1));

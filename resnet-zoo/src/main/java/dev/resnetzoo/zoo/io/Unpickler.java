@@ -96,7 +96,16 @@ final class Unpickler {
     private final String source;
     private final Hooks hooks;
     private final List<Object> stack = new ArrayList<>();
-    private final Map<Long, Object> memo = new HashMap<>();
+    /** Memo entries 0, 1, 2, ... as pickle writes them; {@link #sparseMemo} holds any others. */
+    private final List<Object> memo = new ArrayList<>();
+    private final Map<Long, Object> sparseMemo = new HashMap<>();
+    /**
+     * Most memo entries this pickle may define. Each takes a memo opcode and an opcode that made
+     * the value, two bytes at least, so a pickle of n bytes needs no more than n / 2; without a
+     * bound, a deflated pickle of one-byte MEMOIZE opcodes fills the heap with entries.
+     */
+    private final long maxMemo;
+    private final int length;
     private int opcodePos;
 
     /**
@@ -107,6 +116,8 @@ final class Unpickler {
      */
     Unpickler(ByteBuffer in, String source, Hooks hooks) {
         this.in = in.duplicate();
+        this.length = in.remaining();
+        this.maxMemo = 16 + length / 2;
         this.source = source;
         this.hooks = Objects.requireNonNull(hooks);
     }
@@ -120,6 +131,7 @@ final class Unpickler {
     Object load() throws CheckpointFormatException {
         stack.clear();
         memo.clear();
+        sparseMemo.clear();
         while (true) {
             opcodePos = in.position();
             int op = u8();
@@ -326,16 +338,16 @@ final class Unpickler {
 
                 // --- memo
                 case 'p': // PUT
-                    memo.put(parseIndex(line()), peek());
+                    memoPut(parseIndex(line()), peek());
                     break;
                 case 'q': // BINPUT
-                    memo.put((long) u8(), peek());
+                    memoPut(u8(), peek());
                     break;
                 case 'r': // LONG_BINPUT
-                    memo.put(i32() & 0xffffffffL, peek());
+                    memoPut(i32() & 0xffffffffL, peek());
                     break;
                 case 0x94: // MEMOIZE
-                    memo.put((long) memo.size(), peek());
+                    memoPut(memo.size() + sparseMemo.size(), peek());
                     break;
                 case 'g': // GET
                     push(memoGet(parseIndex(line())));
@@ -462,11 +474,34 @@ final class Unpickler {
         throw error("no MARK on the stack");
     }
 
+    private void memoPut(long index, Object value) throws CheckpointFormatException {
+        if (index < memo.size()) {
+            memo.set((int) index, value);
+            return;
+        }
+        if (!sparseMemo.containsKey(index) && memo.size() + sparseMemo.size() >= maxMemo) {
+            throw error(String.format(java.util.Locale.ROOT, "more than %,d memo entries in a pickle of %,d bytes "
+                    + "(every entry takes at least 2 bytes): refusing", maxMemo, length));
+        }
+        if (index == memo.size()) {
+            memo.add(value);
+            // entries written out of order move over once the dense part reaches them
+            while (sparseMemo.containsKey((long) memo.size())) {
+                memo.add(sparseMemo.remove((long) memo.size()));
+            }
+        } else {
+            sparseMemo.put(index, value);
+        }
+    }
+
     private Object memoGet(long index) throws CheckpointFormatException {
-        if (!memo.containsKey(index)) {
+        if (index < memo.size()) {
+            return memo.get((int) index);
+        }
+        if (!sparseMemo.containsKey(index)) {
             throw error("memo key " + index + " not defined");
         }
-        return memo.get(index);
+        return sparseMemo.get(index);
     }
 
     @SuppressWarnings("unchecked")
@@ -494,7 +529,7 @@ final class Unpickler {
 
     /** Only immutable values may be dict keys or set members. */
     private Object key(Object k) throws CheckpointFormatException {
-        String problem = unhashable(k, 0);
+        String problem = unhashable(k);
         if (problem != null) {
             throw error(problem + " used as a dict key or set member");
         }
@@ -505,11 +540,23 @@ final class Unpickler {
     static final int MAX_KEY_DEPTH = 32;
 
     /**
-     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
-     * key's hashCode/equals always terminate: a hashable tuple holds only hashable values and a
-     * tuple can never contain itself.
+     * Most items a dict key may hold, counted as hashing visits them: a sub-tuple shared n times
+     * counts n times. Tuples sharing sub-tuples form a DAG that a few bytes of pickle can make
+     * exponentially large to hash (30 levels of {@code (t, t, t)} are 3^30 visits); torch's keys
+     * are strings or tuples of a few ints.
      */
-    static String unhashable(Object k, int depth) {
+    static final int MAX_KEY_ITEMS = 4096;
+
+    /**
+     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
+     * key's hashCode/equals always terminate, and quickly: a hashable tuple holds only hashable
+     * values, a tuple can never contain itself, and the expanded size is bounded.
+     */
+    static String unhashable(Object k) {
+        return unhashable(k, 0, new int[] {MAX_KEY_ITEMS});
+    }
+
+    private static String unhashable(Object k, int depth, int[] itemsLeft) {
         if (k instanceof List || k instanceof Map || k instanceof java.util.Set || k instanceof byte[]) {
             return "unhashable " + typeName(k);
         }
@@ -518,7 +565,11 @@ final class Unpickler {
                 return "a tuple nested more than " + MAX_KEY_DEPTH + " deep";
             }
             for (Object item : ((Tuple) k).items) {
-                String p = unhashable(item, depth + 1);
+                if (--itemsLeft[0] < 0) {
+                    return "a tuple of more than " + MAX_KEY_ITEMS + " items (counting shared sub-tuples each time "
+                            + "they occur)";
+                }
+                String p = unhashable(item, depth + 1, itemsLeft);
                 if (p != null) {
                     return p;
                 }

@@ -5,15 +5,19 @@ import dev.resnetzoo.zoo.registry.WeightsEntry;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,9 +36,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * <h2>Steps</h2>
  * <ol>
  *   <li>Decode with {@link ImageIO} (PNG, JPEG, BMP, GIF: the first frame) and convert to 8-bit
- *       RGB as PIL's {@code convert("RGB")}: grey is copied to all channels, alpha is dropped
- *       without compositing, palettes are looked up; no colour management (PIL ignores ICC
- *       profiles too).</li>
+ *       RGB as PIL's {@code convert("RGB")}: grey is copied to all channels (16-bit grey clipped
+ *       to 255 as PIL does), alpha is dropped without compositing, palettes are looked up; no
+ *       colour management (PIL ignores ICC profiles too). As PIL, a truncated file and an image of
+ *       more than {@value #MAX_PIXELS} pixels (checked from the header, before decoding) are
+ *       refused.</li>
  *   <li>Resize so that the shorter side is {@code resizeSize} and the longer one
  *       {@code floor(resizeSize * long / short)}, with PIL's {@code BILINEAR} or {@code BICUBIC}
  *       filter, which antialiases when shrinking (the filter support grows with the scale factor).
@@ -227,19 +233,49 @@ public final class ImagePreprocessor {
         }
     }
 
+    /**
+     * Most pixels an image may have: PIL's limit ({@code Image.MAX_IMAGE_PIXELS} 89,478,485 warns,
+     * twice that raises {@code DecompressionBombError}). A few KB of PNG can declare billions of
+     * pixels, so the size is read from the header and checked before any pixel is decoded.
+     */
+    static final long MAX_PIXELS = 2L * 89_478_485;
+
     static BufferedImage read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such image file");
         }
-        BufferedImage image;
-        try (InputStream in = Files.newInputStream(file)) {
-            image = ImageIO.read(in);
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new IOException(file + " is not an image ImageIO can decode (expected PNG, JPEG, BMP or GIF)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w * h > MAX_PIXELS) {
+                    throw new IOException(String.format(Locale.ROOT, "%s is %dx%d pixels (%,d), more than the %,d PIL "
+                            + "accepts: refusing to decode it", file, w, h, w * h, MAX_PIXELS));
+                }
+                // A JPEG cut short only raises warnings (the missing rows come out grey); PIL refuses
+                // a file that ends before the image is decoded, so do the same. A file lacking only
+                // its EOI marker, or with a stray marker inside, is decoded by both.
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(String.valueOf(warning)));
+                BufferedImage image = reader.read(0);
+                boolean endsEarly = warnings.stream().anyMatch(m -> m.startsWith("Truncated File"));
+                boolean dataMissing = warnings.stream().anyMatch(m -> m.toLowerCase(Locale.ROOT).contains("premature end"));
+                if (endsEarly && dataMissing) {
+                    throw new IOException(file + " is truncated: the file ends before the image is complete "
+                            + "(PIL refuses it too)");
+                }
+                return image;
+            } finally {
+                reader.dispose();
+            }
         } catch (IIOException e) {
             throw new IOException("cannot decode image " + file + ": " + e.getMessage(), e);
         }
-        if (image == null) {
-            throw new IOException(file + " is not an image ImageIO can decode (expected PNG, JPEG, BMP or GIF)");
-        }
-        return image;
     }
 }

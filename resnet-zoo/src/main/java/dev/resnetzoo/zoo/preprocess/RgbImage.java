@@ -32,7 +32,8 @@ record RgbImage(int width, int height, byte[] pixels) {
      * Converts a decoded image to 8-bit RGB as PIL's {@code convert("RGB")} does: grey is copied to
      * the three channels, alpha is dropped (not composited), palettes are looked up. The samples of
      * grey and RGB images are taken as stored, without colour-space conversion (as PIL, which
-     * ignores ICC profiles and gamma); 16-bit samples keep their high byte.
+     * ignores ICC profiles and gamma). 16-bit samples keep their high byte, except 16-bit grey
+     * without alpha: PIL opens it as mode {@code I;16}, whose conversion clips each value to 255.
      */
     static RgbImage of(BufferedImage image) {
         int w = image.getWidth();
@@ -49,12 +50,13 @@ record RgbImage(int width, int height, byte[] pixels) {
             int bands = cm.getNumColorComponents();
             int[] row = new int[w * raster.getNumBands()];
             int n = raster.getNumBands();
+            boolean clipGrey = transfer == DataBuffer.TYPE_USHORT && n == 1;
             for (int y = 0; y < h; y++) {
                 raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
                 for (int x = 0; x < w; x++) {
                     int o = 3 * (y * w + x);
                     if (bands == 1) {
-                        byte g = (byte) (row[x * n] >> shift);
+                        byte g = (byte) (clipGrey ? Math.min(row[x], 255) : row[x * n] >> shift);
                         out[o] = g;
                         out[o + 1] = g;
                         out[o + 2] = g;

@@ -436,6 +436,63 @@ class DownloaderTest {
     }
 
     @Test
+    void anEndlessBodyOfUnknownSizeStopsAtTheCapAndLeavesNothing() {
+        server.serve(PATH, randomBytes(64 * 1024, 1)).endless = true;
+        Downloader downloader = base(cache()).optMaxBytes(1_000_000).build();
+
+        DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
+        assertEquals(server.uri(PATH) + " sent more than the 1,000,000 bytes allowed for " + NAME + ", whose size is "
+                + "not known (raise the cap with optMaxBytes); the download was deleted", e.getMessage());
+        assertFalse(Files.exists(part()), ".part must be gone");
+        assertFalse(Files.exists(target()));
+    }
+
+    @Test
+    void aBodyLargerThanTheCapIsRefusedFromItsContentLength() {
+        server.serve(PATH, data);
+        Downloader downloader = base(cache()).optMaxBytes(100_000).build();
+
+        DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
+        assertEquals(server.uri(PATH) + " has 200,000 bytes, more than the 100,000 allowed for " + NAME + ", whose "
+                + "size is not known (raise the cap with optMaxBytes); not downloading", e.getMessage());
+        assertFalse(Files.exists(part()));
+    }
+
+    @Test
+    void aDripFedBodyHitsTheOverallDeadlineAndKeepsThePartToResume() throws IOException {
+        // one byte every 50 ms never trips the 5 s read timeout, and would take almost 3 hours
+        server.serve(PATH, data).dripMillis = 50;
+        Downloader downloader = base(cache()).optDeadline(Duration.ofMillis(600)).build();
+
+        long start = System.nanoTime();
+        DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(data.length)));
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "gave up within seconds");
+        assertTrue(e.getMessage().startsWith("download of " + NAME + " from " + server.uri(PATH) + " did not finish "
+                + "within the overall deadline of 600 ms ("), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" of 200,000 bytes received); the partial file is kept and the next fetch "
+                + "resumes it (raise the deadline with optDeadline)"), e.getMessage());
+        assertEquals(1, server.requests(PATH).size(), "a deadline is not retried");
+        assertTrue(Files.size(part()) > 0 && Files.size(part()) < data.length);
+    }
+
+    @Test
+    void progressNamesTheMirrorActuallyFetched() throws IOException {
+        server.serve("/mirror/" + NAME, data);
+        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+        ProgressListener console = new ConsoleProgress(new java.io.PrintStream(lines, true,
+                java.nio.charset.StandardCharsets.UTF_8), false, System::nanoTime);
+        URI publisher = URI.create("https://download.example.invalid/models/" + NAME);
+        ZooCache mirrored = cache().withMirror(server.uri("/mirror/").toString());
+
+        downloader(mirrored, console).fetch(new FileSpec(publisher, NAME, sha, data.length));
+
+        String printed = lines.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("Downloading " + NAME + " from " + server.uri("/mirror/" + NAME) + " ("),
+                printed);
+        assertFalse(printed.contains("example.invalid"), printed);
+    }
+
+    @Test
     void otherKindGoesToItsOwnDirectory() throws IOException {
         server.serve(PATH, data);
 

@@ -46,6 +46,10 @@ final class TestServer implements AutoCloseable {
         volatile boolean ignoreRange;
         /** If set, requests wait here (up to 10 s) before anything is sent. */
         volatile CountDownLatch gate;
+        /** Send the content over and over, chunked (no Content-Length), until the client goes away. */
+        volatile boolean endless;
+        /** If positive, send the body one byte per this many milliseconds. */
+        volatile long dripMillis;
 
         Route(byte[] content) {
             this.content = content;
@@ -175,10 +179,28 @@ final class TestServer implements AutoCloseable {
                 route.stallOnceAt = -1;
                 stall = true;
             }
+            if (route.endless) {
+                requests.add(new Request(path, range, 200, -1));
+                exchange.sendResponseHeaders(200, 0);
+                OutputStream out = exchange.getResponseBody();
+                while (closing.getCount() > 0) {
+                    out.write(content);
+                    out.flush();
+                }
+                return;
+            }
             // Recorded before anything is sent, so a client that has seen the response also sees the record.
             requests.add(new Request(path, range, status, limit));
             exchange.sendResponseHeaders(status, length);
             OutputStream out = exchange.getResponseBody();
+            if (route.dripMillis > 0) {
+                for (int off = 0; off < limit && closing.getCount() > 0; off++) {
+                    out.write(content[start + off]);
+                    out.flush();
+                    closing.await(route.dripMillis, TimeUnit.MILLISECONDS);
+                }
+                return;
+            }
             for (int off = 0; off < limit; off += 16384) {
                 out.write(content, start + off, Math.min(16384, limit - off));
             }
@@ -192,6 +214,8 @@ final class TestServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // The client went away (e.g. it cancelled after a read timeout): nothing to do.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

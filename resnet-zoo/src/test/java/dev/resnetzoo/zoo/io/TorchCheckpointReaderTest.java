@@ -203,8 +203,8 @@ class TorchCheckpointReaderTest {
         Path p = rewriteZip("zip_all.pth",
                 (name, data) -> name.equals("zip_all/data/0") ? Arrays.copyOf(data, data.length - 4) : data);
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
-        assertEquals("damaged.pth: storage '0' holds 36 bytes, too few for tensor 'f32' which needs 40",
-                e.getMessage());
+        assertEquals("damaged.pth: storage 'zip_all/data/0' declares 40 bytes (10 FLOAT32 elements) but its zip entry "
+                + "holds 36: refusing", e.getMessage());
     }
 
     @Test
@@ -270,6 +270,71 @@ class TorchCheckpointReaderTest {
                 "ccollections\nOrderedDict\n)RtRs.");
         Path q = zipOf("ok.pth", "arch/data.pkl", ok, "arch/data/0", new byte[] {0, 0, (byte) 0xc0, 0x3f});
         assertArrayEquals(new float[] {1.5f, 1.5f, 1.5f, 1.5f, 1.5f, 1.5f}, StateDict.read(q).get("x").toFloats());
+    }
+
+    @Test
+    void expandedTensorsNeedingMoreThanTheHeapAreRefusedBeforeAllocating() throws IOException {
+        // 40 tensors of 2^27 elements, each a stride-0 view of one float: 1.4 KB of file, 20 GiB to copy out
+        java.io.ByteArrayOutputStream pkl = new java.io.ByteArrayOutputStream();
+        pkl.writeBytes(pickle(0x80, 2, "}"));
+        for (int i = 0; i < 40; i++) {
+            String key = "t" + i;
+            pkl.writeBytes(pickle("X", le(key.length()), key, "ctorch._utils\n_rebuild_tensor_v2\n(",
+                    "(X", le(7), "storagectorch\nFloatStorage\nX", le(1), "0X", le(3), "cpuK", 1, "tQ",
+                    "K", 0, "J", le(1 << 27), 0x85, "K", 0, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs"));
+        }
+        pkl.write('.');
+        Path p = zipOf("many.pth", "arch/data.pkl", pkl.toByteArray(), "arch/data/0", new byte[4]);
+        assertTrue(Files.size(p) < 4096);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().startsWith("many.pth: its tensors need 21,474,836,484 bytes of memory (the largest, "
+                + "'t0', 536,870,912), more than the "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" bytes free in the Java heap: refusing (a genuine checkpoint this "
+                + "large needs a larger -Xmx)"), e.getMessage());
+    }
+
+    @Test
+    void aPickleInflatingToHundredsOfMegabytesIsRefusedBeforeInflating() throws IOException {
+        // data.pkl: None, then 200 million MEMOIZE opcodes; deflated to a few hundred KB
+        Path p = tmp.resolve("memo.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(p))) {
+            zos.setLevel(1);
+            zos.putNextEntry(new ZipEntry("arch/data.pkl"));
+            zos.write(pickle(0x80, 2, "N"));
+            byte[] memoize = new byte[1 << 20];
+            Arrays.fill(memoize, (byte) 0x94);
+            for (int i = 0; i < 200; i++) {
+                zos.write(memoize);
+            }
+            zos.write('.');
+            zos.closeEntry();
+        }
+        assertTrue(Files.size(p) < 2_000_000, "a small file: " + Files.size(p));
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertEquals("memo.pth: arch/data.pkl declares 209,715,204 bytes, more than the 16,777,216 a state_dict "
+                + "pickle may have: refusing", e.getMessage());
+    }
+
+    @Test
+    void storageEntriesMustHoldWhatThePickleDeclaresAndFitTheBudget() throws IOException {
+        // {'w': a FloatStorage of 4 Mi elements (16 MiB of zeros, deflated to a few KB)}
+        byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
+                "(X", le(7), "storagectorch\nFloatStorage\nX", le(1), "0X", le(3), "cpuJ", le(1 << 22), "tQ",
+                "K", 0, "J", le(1 << 22), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs.");
+        Path p = zipOf("deflated.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[1 << 24]);
+        assertTrue(Files.size(p) < 100_000);
+        assertEquals(1 << 22, TorchCheckpointReader.readZip(p, 1L << 25).get("w").numel());
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> TorchCheckpointReader.readZip(p, 1L << 20));
+        assertEquals("deflated.pth: its tensors need 16,777,216 bytes of memory (the largest, 'w', 16,777,216), more "
+                + "than the 1,048,576 bytes free in the Java heap: refusing (a genuine checkpoint this large needs a "
+                + "larger -Xmx)", e.getMessage());
+
+        // the pickle declares 4 Mi elements but the entry holds 1,024 bytes
+        Path q = zipOf("short.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[1024]);
+        e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(q));
+        assertEquals("short.pth: storage 'arch/data/0' declares 16,777,216 bytes (4,194,304 FLOAT32 elements) but its "
+                + "zip entry holds 1,024: refusing", e.getMessage());
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -242,6 +243,41 @@ class UnpicklerTest {
         // deep nesting of values (not keys) is fine: no recursion while unpickling
         byte[] deepValue = bytes(")", "\u0085".repeat(100_000), ".");
         assertTrue(load(deepValue) instanceof Tuple);
+    }
+
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a CPU loop ignores interrupts
+    void aKeyOfSharedSubTuplesCannotMakeHashingExponential() throws IOException {
+        // t0 = (1, 1, 1); t(i+1) = (ti, ti, ti), 30 deep: 87 bytes, but 3^30 leaves when expanded
+        byte[] dag = bytes("}K", 1, "\u0032\u0032\u0087".repeat(30), "K", 1, "s.");
+        assertTrue(dag.length < 100);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> load(dag));
+        assertEquals("malformed pickle in test.pkl at byte 95: a tuple of more than 4096 items (counting shared "
+                + "sub-tuples each time they occur) used as a dict key or set member", e.getMessage());
+
+        // the same through OrderedDict([(key, 1)]), which torch's own pickles use
+        byte[] od = bytes(0x80, 2, "ccollections\nOrderedDict\n(]K", 1, "\u0032\u0032\u0087".repeat(30),
+                "K", 1, 0x86, "at", "R.");
+        e = assertThrows(CheckpointFormatException.class, () -> new Unpickler(ByteBuffer.wrap(od), "t",
+                new TorchCheckpointReader.TorchHooks("m.pth", false)).load());
+        assertTrue(e.getMessage().startsWith("m.pth: unexpected arguments to collections.OrderedDict"), e.getMessage());
+
+        // small tuple keys stay fine
+        assertEquals(Map.of(new Tuple(new Tuple(1L, 1L), new Tuple(1L, 1L)), 1L),
+                load(bytes("}K", 1, "\u0032\u0086\u0032\u0086K", 1, "s.")));
+    }
+
+    @Test
+    void theMemoCannotOutgrowThePickle() throws IOException {
+        // 100,000 MEMOIZE opcodes of one byte each: every real memo entry costs at least two bytes
+        byte[] p = bytes("K", 1, "\u0094".repeat(100_000), ".");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> load(p));
+        assertEquals("malformed pickle in test.pkl at byte 50019: more than 50,017 memo entries in a pickle of "
+                + "100,003 bytes (every entry takes at least 2 bytes): refusing", e.getMessage());
+
+        // two bytes per entry is what a pickle of many small objects needs, and is fine
+        byte[] ok = bytes(0x80, 4, "(", "]\u0094".repeat(10_000), "l.");
+        assertEquals(10_000, ((List<?>) load(ok)).size());
     }
 
     @ParameterizedTest

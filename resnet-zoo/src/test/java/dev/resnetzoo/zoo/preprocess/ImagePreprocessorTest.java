@@ -245,6 +245,75 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void truncatedJpegIsRefusedAsPilDoes() throws IOException {
+        byte[] jpeg = Files.readAllBytes(dir.resolve("scene.jpg"));
+        Path cut = Files.write(tmp.resolve("cut.jpg"), Arrays.copyOf(jpeg, jpeg.length / 2));
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        IOException e = assertThrows(IOException.class, () -> pre.preprocess(cut));
+        assertEquals(cut + " is truncated: the file ends before the image is complete (PIL refuses it too)",
+                e.getMessage());
+        pre.preprocess(dir.resolve("scene.jpg")); // the whole file is fine
+    }
+
+    @Test
+    void grey16BitPngIsClippedTo255AsPilConvertsIt() throws IOException {
+        // PIL opens a 16-bit grey PNG as mode I;16 and convert("RGB") clips each value to 255
+        int[] values = {0, 40, 255, 256, 1000, 65535};
+        BufferedImage grey16 = new BufferedImage(values.length, 1, BufferedImage.TYPE_USHORT_GRAY);
+        for (int x = 0; x < values.length; x++) {
+            grey16.getRaster().setSample(x, 0, 0, values[x]);
+        }
+        Path file = tmp.resolve("grey16.png");
+        assertTrue(ImageIO.write(grey16, "png", file.toFile()));
+        RgbImage rgb = RgbImage.of(ImagePreprocessor.read(file));
+        for (int x = 0; x < values.length; x++) {
+            for (int c = 0; c < 3; c++) {
+                assertEquals(Math.min(values[x], 255), rgb.get(x, 0, c), "value " + values[x] + " channel " + c);
+            }
+        }
+    }
+
+    @Test
+    void hugeImagesAreRefusedFromTheirHeaderBeforeDecoding() throws IOException {
+        Path file = tmp.resolve("huge.png");
+        Files.write(file, bilevelPng(27_000, 27_000));
+        assertTrue(Files.size(file) < 1_000_000, "a small file: " + Files.size(file));
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        IOException e = assertThrows(IOException.class, () -> pre.preprocess(file));
+        assertEquals(file + " is 27000x27000 pixels (729,000,000), more than the 178,956,970 PIL accepts: refusing "
+                + "to decode it", e.getMessage());
+    }
+
+    /** An all-black 1-bit grey PNG of the given size (rows of zeros, deflated). */
+    private static byte[] bilevelPng(int width, int height) throws IOException {
+        java.io.ByteArrayOutputStream idat = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(idat,
+                new java.util.zip.Deflater(1))) {
+            byte[] row = new byte[1 + (width + 7) / 8]; // filter byte 0, then the packed pixels
+            for (int y = 0; y < height; y++) {
+                z.write(row);
+            }
+        }
+        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put(new byte[] {1, 0, 0, 0, 0});
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", idat.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        crc.update(data);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
+        out.writeBytes(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.writeBytes(data);
+        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    @Test
     void errorsNameTheFile() throws IOException {
         ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
         Path text = Files.writeString(tmp.resolve("notes.png"), "not an image");
