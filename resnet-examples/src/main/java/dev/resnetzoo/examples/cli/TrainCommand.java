@@ -114,7 +114,7 @@ final class TrainCommand implements Callable<Integer> {
         if (runtime != null) {
             LayerRuntime.select(LayerRuntime.parse(runtime));
         }
-        System.err.println("layer runtime: " + LayerRuntime.describe());
+        System.out.println("layer runtime: " + LayerRuntime.describe());
         new Trainer(System.out, System.err, System.console() != null).run(settings, out, data, mode);
         return 0;
     }
