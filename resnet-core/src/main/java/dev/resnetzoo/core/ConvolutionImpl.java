@@ -3,9 +3,9 @@ package dev.resnetzoo.core;
 /** Which layer implementations (convolution, batch normalisation) a graph is built from. */
 public enum ConvolutionImpl {
     /**
-     * This project's layers: {@link dev.resnetzoo.core.layers.NativeConvolution} (libnd4j's conv2d ops
-     * with oneDNN on CPU and cuDNN on CUDA, grouped convolutions supported) and
-     * {@link dev.resnetzoo.core.layers.NativeBatchNorm} (libnd4j's moments/batchnorm ops). The default.
+     * This project's layers: {@link dev.resnetzoo.core.layers.NativeConvolution} (plain and grouped)
+     * and {@link dev.resnetzoo.core.layers.NativeBatchNorm}, computed by oneDNN primitives or libnd4j
+     * ops as {@link dev.resnetzoo.core.layers.LayerRuntime} selects when the graph runs. The default.
      */
     NATIVE,
     /**

@@ -14,14 +14,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A 2D convolution (plain or grouped) that runs on libnd4j's own {@code conv2d}/{@code conv2d_bp}
- * operations, which use oneDNN on CPU and cuDNN on CUDA, instead of DL4J's im2col + gemm path
- * (5-14x slower on CPU in DL4J 1.0.0-M2.1, whose oneDNN layer helper is never loaded).
+ * A 2D convolution (plain or grouped) computed by oneDNN primitives on CPU or by libnd4j's own
+ * {@code conv2d}/{@code conv2d_bp} operations (cuDNN on CUDA), as {@link LayerRuntime} selects,
+ * instead of DL4J's im2col + gemm path (DL4J 1.0.0-M2.1's oneDNN layer helper is never loaded).
  *
  * <p>Weights have PyTorch's layout {@code [out, in / groups, kh, kw]} under the key {@code W},
  * the optional bias {@code [out]} under {@code b}, so a {@code state_dict} entry maps onto it
- * without reshaping. Grouped convolutions (ResNeXt) are computed as one batched matrix product
- * over the groups per image. Padding is explicit and symmetric, as in PyTorch
+ * without reshaping. Grouped convolutions (ResNeXt) are one oneDNN primitive, or on libnd4j one
+ * batched matrix product over the groups per image. Padding is explicit and symmetric, as in PyTorch
  * ({@link ConvolutionMode#Truncate}); NCHW only. The layer has no activation of its own: the
  * networks here put batch normalisation and ReLU in their own layers.
  */

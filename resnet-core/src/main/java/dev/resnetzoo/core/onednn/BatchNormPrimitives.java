@@ -37,6 +37,7 @@ public final class BatchNormPrimitives {
     private final dnnl_memory mean;
     private final dnnl_memory variance;
     private final float eps;
+    private final long[] shape;
     private final String impl;
     private Backward backward;
 
@@ -96,8 +97,6 @@ public final class BatchNormPrimitives {
         variance = handles.add(OneDnn.unbound(channel()));
         handles.releaseWith(this);
     }
-
-    private final long[] shape;
 
     private dnnl_memory_desc_t channel() {
         return OneDnn.desc(new long[] {shape[1]}, dnnl_f32, dnnl_x);

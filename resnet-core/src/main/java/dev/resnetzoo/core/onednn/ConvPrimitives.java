@@ -39,6 +39,7 @@ public final class ConvPrimitives {
 
     private final Geometry g;
     private final Handles handles = new Handles();
+    private final dnnl_primitive_desc forwardPd;
     private final dnnl_primitive forward;
     private final Operand fwdSrc;
     private final Operand fwdWeights;
@@ -130,8 +131,6 @@ public final class ConvPrimitives {
         forwardPd = pd;
         handles.releaseWith(this);
     }
-
-    private final dnnl_primitive_desc forwardPd;
 
     /** @return the geometry these primitives compute */
     public Geometry geometry() {

@@ -150,14 +150,6 @@ public final class OneDnn {
         return pd;
     }
 
-    static dnnl_primitive_desc primitiveDesc(Pointer opDesc, org.bytedeco.dnnl.dnnl_primitive_attr attr,
-                                             dnnl_primitive_desc hint, String what) {
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), attr, engine(), hint),
-                "creating the primitive descriptor of " + what);
-        return pd;
-    }
-
     static dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
         dnnl_primitive p = new dnnl_primitive();
         check(dnnl_primitive_create(p, pd), "creating the primitive of " + what);

@@ -45,11 +45,6 @@ final class Operand {
         return new Operand(userDesc, chosen, slot, false, what, h);
     }
 
-    /** @return whether the primitive works on the array's own memory */
-    boolean inPlace() {
-        return inner == null;
-    }
-
     /** Binds the array and returns the memory to hand to the primitive. */
     dnnl_memory bind(INDArray a) {
         OneDnn.bind(user, a);
