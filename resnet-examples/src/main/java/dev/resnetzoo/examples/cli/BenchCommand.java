@@ -4,6 +4,7 @@ import dev.resnetzoo.core.ConvolutionImpl;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.core.layers.LayerRuntime;
+import dev.resnetzoo.examples.bench.ConvShapeBenchmark;
 import dev.resnetzoo.examples.bench.ResNetBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,11 +41,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-pytorch", description = "skip the PyTorch measurement")
     boolean noPytorch;
 
+    @Option(names = "--conv", description = "instead: single convolutions of ResNet shapes, GFLOP/s on both runtimes")
+    boolean conv;
+
     @Option(names = "--repo", description = "repository root holding scripts/ (default: current directory)")
     Path repo = Path.of(System.getProperty("resnet.home", "."));
 
     @Override
     public Integer call() throws Exception {
+        if (conv) {
+            System.out.print(new ConvShapeBenchmark(warmup, Math.max(iters, 7)).run());
+            return 0;
+        }
         Variant v = Variant.of(arch);
         ResNetSpec spec = v.spec().toBuilder().input(3, size, size).build();
         ResNetBenchmark bench = new ResNetBenchmark(spec, batch, warmup, iters);
