@@ -10,10 +10,12 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * oneDNN's batch-normalization primitives for one NCHW shape: forward with batch statistics
- * (training), forward with given statistics (inference), and backward (data, scale and shift).
- * Statistics are the biased batch variance, as the normalisation uses it; the running estimates
- * are the layer's business.
+ * oneDNN's batch-normalization primitives for one NCHW shape: forward with given statistics, and
+ * backward (data, scale and shift) of the training pass. In training the caller computes the batch
+ * mean and biased variance (oneDNN's float32 statistics are not accurate enough, see
+ * {@code NativeBatchNormLayer}) and runs the same forward primitive with them; the backward
+ * primitive takes the same statistics and differentiates through them. The running estimates are
+ * the layer's business.
  *
  * <p>oneDNN's batch norm on plain NCHW ({@code ncsp_bnorm}) is a slow reference-like loop, so the
  * primitives run on the first channel-blocked layout ({@code nChw16c}, {@code nChw8c}, {@code nhwc})
@@ -26,7 +28,6 @@ public final class BatchNormPrimitives {
 
     private final Handles handles = new Handles();
     private final dnnl_primitive_desc trainingPd;
-    private final dnnl_primitive training;
     private final dnnl_primitive inference;
     private final dnnl_memory_desc_t user;
     private final dnnl_memory_desc_t work;
@@ -80,7 +81,6 @@ public final class BatchNormPrimitives {
         }
         work = chosen;
         trainingPd = handles.add(pd);
-        training = handles.add(OneDnn.primitive(trainingPd, "batch norm forward (training)"));
         impl = OneDnn.implementation(trainingPd);
 
         dnnl_batch_normalization_desc_t id = new dnnl_batch_normalization_desc_t();
@@ -109,20 +109,9 @@ public final class BatchNormPrimitives {
         return OneDnn.primitiveDesc(td, null, "batch norm forward (training)");
     }
 
-    /** @return the implementation oneDNN chose for the training forward pass */
+    /** @return the implementation oneDNN chose (for the layout in use) */
     public String implementation() {
         return impl;
-    }
-
-    /** y = (x - batch mean) / sqrt(batch var + eps) * gamma + beta; writes the batch mean and (biased) variance. */
-    public void forwardTraining(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray batchMean,
-                                INDArray batchVar) {
-        dnnl_memory s = src.bind(x);
-        dnnl_memory d = dst.bind(y);
-        bindChannels(gamma, beta, batchMean, batchVar);
-        OneDnn.execute(training, DNNL_ARG_SRC, s, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d,
-                DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance);
-        dst.flush();
     }
 
     /** y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics. */
@@ -136,7 +125,7 @@ public final class BatchNormPrimitives {
     }
 
     /**
-     * dx, dgamma, dbeta of the training forward pass with the batch statistics it wrote. oneDNN 2.5
+     * dx, dgamma, dbeta of the training forward pass with the batch statistics it used. oneDNN 2.5
      * refuses to run this primitive (invalid arguments) unless the shift is passed too, though it does
      * not enter the gradients.
      */
