@@ -65,15 +65,25 @@ final class NativeBatchNormLayer extends BatchNormalization {
      * step is as accurate as PyTorch's float32 one ({@code TrainingStepAccuracyTest}).
      */
     private static void moments(INDArray x, INDArray mean, INDArray var) {
-        INDArray x64 = x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
-        INDArray m64 = mean.dataType() == DataType.DOUBLE ? mean : Nd4j.createUninitialized(DataType.DOUBLE, mean.length());
-        INDArray v64 = var.dataType() == DataType.DOUBLE ? var : Nd4j.createUninitialized(DataType.DOUBLE, var.length());
-        Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x64).addOutputs(m64, v64)
-                .addIntegerArguments(NON_CHANNEL).build());
-        if (m64 != mean) {
-            mean.assign(m64);
-            var.assign(v64);
+        if (x.dataType() == DataType.DOUBLE) {
+            Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mean, var)
+                    .addIntegerArguments(NON_CHANNEL).build());
+            return;
         }
+        // Moments of each image's map in float (a few thousand terms), combined across the batch in
+        // double with the law of total variance.
+        long n = x.size(0);
+        long channels = x.size(1);
+        INDArray mapMean = Nd4j.createUninitialized(x.dataType(), n, channels);
+        INDArray mapVar = Nd4j.createUninitialized(x.dataType(), n, channels);
+        Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mapMean, mapVar)
+                .addIntegerArguments(2, 3).build());
+        INDArray m = mapMean.castTo(DataType.DOUBLE);
+        INDArray mean64 = m.mean(0);
+        INDArray spread = m.subRowVector(mean64);
+        INDArray var64 = mapVar.castTo(DataType.DOUBLE).addi(spread.muli(spread)).mean(0);
+        mean.assign(mean64);
+        var.assign(var64);
     }
 
     /** out = (in - m) / sqrt(v + eps) * g + b, per channel, in one pass. */
