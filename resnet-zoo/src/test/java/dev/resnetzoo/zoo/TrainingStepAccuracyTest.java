@@ -9,6 +9,7 @@ import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.StemKind;
+import dev.resnetzoo.core.TorchNames;
 import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.core.onednn.OneDnn;
 import dev.resnetzoo.zoo.io.StateDict;
@@ -97,20 +98,12 @@ class TrainingStepAccuracyTest {
         return new Errors(loss, median, max, maxParam);
     }
 
-    /** The graph parameter of a state_dict key, 'c' order, PyTorch's shape where it differs (fc.weight transposed). */
+    /** The graph parameter of a state_dict key, 'c' order, in PyTorch's shape (fc.weight transposed). */
     private static INDArray param(ComputationGraph g, String key) {
-        int dot = key.lastIndexOf('.');
-        String vertex = key.substring(0, dot);
-        String name = key.substring(dot + 1);
-        String p = switch (name) {
-            case "weight" -> g.getLayer(vertex).conf().getLayer() instanceof dev.resnetzoo.core.layers.NativeBatchNorm
-                    ? "gamma" : "W";
-            case "bias" -> g.getLayer(vertex).conf().getLayer() instanceof dev.resnetzoo.core.layers.NativeBatchNorm
-                    ? "beta" : "b";
-            default -> throw new IllegalArgumentException(key);
-        };
-        INDArray v = g.getLayer(vertex).getParam(p);
-        return vertex.equals(ResNets.CLASSIFIER) && p.equals("W") ? v.transpose().dup('c') : v.dup('c');
+        TorchNames.ParamRef ref = TorchNames.resolve(g, key)
+                .orElseThrow(() -> new IllegalArgumentException("no graph parameter for " + key));
+        INDArray v = g.getLayer(ref.vertex()).getParam(ref.param());
+        return ref.transpose() ? v.transpose().dup('c') : v.dup('c');
     }
 
     private static void needOneDnn() {

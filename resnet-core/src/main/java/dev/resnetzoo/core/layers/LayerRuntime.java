@@ -49,21 +49,20 @@ public enum LayerRuntime {
         if (o != null) {
             return o;
         }
-        String p = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
-        switch (p) {
-            case "auto", "" -> {
-                return cpuBackend() && OneDnn.available() ? ONEDNN : LIBND4J;
-            }
-            case "onednn" -> {
-                requireOneDnn("-D" + PROPERTY + "=onednn");
-                return ONEDNN;
-            }
-            case "libnd4j" -> {
-                return LIBND4J;
-            }
-            default -> throw new IllegalArgumentException(
-                    "-D" + PROPERTY + "=" + p + " is not a runtime: expected onednn, libnd4j or auto");
+        String p = System.getProperty(PROPERTY, "auto");
+        LayerRuntime r;
+        try {
+            r = p.isBlank() ? null : parse(p);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + PROPERTY + ": " + e.getMessage());
         }
+        if (r == null) {
+            return cpuBackend() && OneDnn.available() ? ONEDNN : LIBND4J;
+        }
+        if (r == ONEDNN) {
+            requireOneDnn("-D" + PROPERTY + "=onednn");
+        }
+        return r;
     }
 
     /**

@@ -39,7 +39,6 @@ public final class BatchNormPrimitives {
     private final dnnl_memory variance;
     private final float eps;
     private final long[] shape;
-    private final String impl;
     private Backward backward;
 
     private final class Backward {
@@ -81,7 +80,6 @@ public final class BatchNormPrimitives {
         }
         work = chosen;
         trainingPd = handles.add(pd);
-        impl = OneDnn.implementation(trainingPd);
 
         dnnl_batch_normalization_desc_t id = new dnnl_batch_normalization_desc_t();
         OneDnn.check(dnnl_batch_normalization_forward_desc_init(id, dnnl_forward_inference, work, this.eps,
@@ -107,11 +105,6 @@ public final class BatchNormPrimitives {
         OneDnn.check(dnnl_batch_normalization_forward_desc_init(td, dnnl_forward_training, data, eps, FLAGS),
                 "describing batch norm (training)");
         return OneDnn.primitiveDesc(td, null, "batch norm forward (training)");
-    }
-
-    /** @return the implementation oneDNN chose (for the layout in use) */
-    public String implementation() {
-        return impl;
     }
 
     /** y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics. */

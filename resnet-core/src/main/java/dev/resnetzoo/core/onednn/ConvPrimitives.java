@@ -38,6 +38,13 @@ public final class ConvPrimitives {
     }
 
     private final Geometry g;
+    private final long[] srcDims;
+    private final long[] dstDims;
+    private final long[] weightDims;
+    private final int weightTag;
+    private final long[] strides;
+    private final long[] dilation;
+    private final long[] padding;
     private final Handles handles = new Handles();
     private final dnnl_primitive_desc forwardPd;
     private final dnnl_primitive forward;
@@ -64,41 +71,33 @@ public final class ConvPrimitives {
         final String weightsImpl;
 
         Backward(dnnl_primitive_desc fwdPd) {
-            long[] src = {g.batch(), g.inChannels(), g.height(), g.width()};
-            long[] dst = {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
-            long[] w = g.weightDims();
-            int wTag = g.groups() == 1 ? dnnl_oihw : dnnl_goihw;
-            long[] strides = {g.strideH(), g.strideW()};
-            long[] dil = {g.dilationH() - 1, g.dilationW() - 1};
-            long[] pad = {g.padH(), g.padW()};
-
             dnnl_convolution_desc_t dd = new dnnl_convolution_desc_t();
             OneDnn.check(dnnl_dilated_convolution_backward_data_desc_init(dd, dnnl_convolution_direct,
-                    any(src), any(w), any(dst), strides, dil, pad, pad), "describing convolution backward-data");
+                    any(srcDims), any(weightDims), any(dstDims), strides, dilation, padding, padding), "describing convolution backward-data");
             dnnl_primitive_desc dpd = handles.add(OneDnn.primitiveDesc(dd, fwdPd, "convolution backward-data"));
             data = handles.add(OneDnn.primitive(dpd, "convolution backward-data"));
             dataImpl = OneDnn.implementation(dpd);
-            bdDiffDst = Operand.in(plain(dst, dnnl_nchw), query(dpd, dnnl_query_diff_dst_md, 0), Scratch.DST,
+            bdDiffDst = Operand.in(plain(dstDims, dnnl_nchw), query(dpd, dnnl_query_diff_dst_md, 0), Scratch.DST,
                     "conv diff_dst", handles);
-            bdWeights = Operand.in(plain(w, wTag), query(dpd, dnnl_query_weights_md, 0), Scratch.WEIGHTS,
+            bdWeights = Operand.in(plain(weightDims, weightTag), query(dpd, dnnl_query_weights_md, 0), Scratch.WEIGHTS,
                     "conv weights (bwd)", handles);
-            bdDiffSrc = Operand.out(plain(src, dnnl_nchw), query(dpd, dnnl_query_diff_src_md, 0), Scratch.SRC,
+            bdDiffSrc = Operand.out(plain(srcDims, dnnl_nchw), query(dpd, dnnl_query_diff_src_md, 0), Scratch.SRC,
                     "conv diff_src", handles);
 
             dnnl_convolution_desc_t wd = new dnnl_convolution_desc_t();
             OneDnn.check(dnnl_dilated_convolution_backward_weights_desc_init(wd, dnnl_convolution_direct,
-                    any(src), any(w), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dst),
-                    strides, dil, pad, pad), "describing convolution backward-weights");
+                    any(srcDims), any(weightDims), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dstDims),
+                    strides, dilation, padding, padding), "describing convolution backward-weights");
             dnnl_primitive_desc wpd = handles.add(OneDnn.primitiveDesc(wd, fwdPd, "convolution backward-weights"));
             weights = handles.add(OneDnn.primitive(wpd, "convolution backward-weights"));
             weightsImpl = OneDnn.implementation(wpd);
-            bwSrc = Operand.in(plain(src, dnnl_nchw), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
+            bwSrc = Operand.in(plain(srcDims, dnnl_nchw), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
                     "conv src (bwd)", handles);
             // Both passes usually want diff_dst in the same layout: then one reorder serves both.
             dnnl_memory_desc_t bwDst = query(wpd, dnnl_query_diff_dst_md, 0);
             bwDiffDst = OneDnn.same(bwDst, query(dpd, dnnl_query_diff_dst_md, 0)) ? null
-                    : Operand.in(plain(dst, dnnl_nchw), bwDst, Scratch.DST2, "conv diff_dst (weights)", handles);
-            bwDiffWeights = Operand.out(plain(w, wTag), query(wpd, dnnl_query_diff_weights_md, 0), Scratch.WEIGHTS,
+                    : Operand.in(plain(dstDims, dnnl_nchw), bwDst, Scratch.DST2, "conv diff_dst (weights)", handles);
+            bwDiffWeights = Operand.out(plain(weightDims, weightTag), query(wpd, dnnl_query_diff_weights_md, 0), Scratch.WEIGHTS,
                     "conv diff_weights", handles);
             diffBias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
         }
@@ -110,31 +109,27 @@ public final class ConvPrimitives {
      */
     public ConvPrimitives(Geometry g) {
         this.g = g;
-        long[] src = {g.batch(), g.inChannels(), g.height(), g.width()};
-        long[] dst = {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
-        long[] w = g.weightDims();
-        int wTag = g.groups() == 1 ? dnnl_oihw : dnnl_goihw;
+        srcDims = new long[] {g.batch(), g.inChannels(), g.height(), g.width()};
+        dstDims = new long[] {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
+        weightDims = g.weightDims();
+        weightTag = g.groups() == 1 ? dnnl_oihw : dnnl_goihw;
+        strides = new long[] {g.strideH(), g.strideW()};
+        dilation = new long[] {g.dilationH() - 1, g.dilationW() - 1};
+        padding = new long[] {g.padH(), g.padW()};
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-        long[] pad = {g.padH(), g.padW()};
         OneDnn.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
-                any(src), any(w), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dst),
-                new long[] {g.strideH(), g.strideW()}, new long[] {g.dilationH() - 1, g.dilationW() - 1}, pad, pad),
-                "describing a convolution " + g);
+                any(srcDims), any(weightDims), g.bias() ? plain(new long[] {g.outChannels()}, dnnl_x) : null, any(dstDims),
+                strides, dilation, padding, padding), "describing a convolution " + g);
         dnnl_primitive_desc pd = handles.add(OneDnn.primitiveDesc(cd, null, "convolution forward"));
         forward = handles.add(OneDnn.primitive(pd, "convolution forward"));
         forwardImpl = OneDnn.implementation(pd);
-        fwdSrc = Operand.in(plain(src, dnnl_nchw), query(pd, dnnl_query_src_md, 0), Scratch.SRC, "conv src", handles);
-        fwdWeights = Operand.in(plain(w, wTag), query(pd, dnnl_query_weights_md, 0), Scratch.WEIGHTS, "conv weights",
+        fwdSrc = Operand.in(plain(srcDims, dnnl_nchw), query(pd, dnnl_query_src_md, 0), Scratch.SRC, "conv src", handles);
+        fwdWeights = Operand.in(plain(weightDims, weightTag), query(pd, dnnl_query_weights_md, 0), Scratch.WEIGHTS, "conv weights",
                 handles);
-        fwdDst = Operand.out(plain(dst, dnnl_nchw), query(pd, dnnl_query_dst_md, 0), Scratch.DST, "conv dst", handles);
+        fwdDst = Operand.out(plain(dstDims, dnnl_nchw), query(pd, dnnl_query_dst_md, 0), Scratch.DST, "conv dst", handles);
         bias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
         forwardPd = pd;
         handles.releaseWith(this);
-    }
-
-    /** @return the geometry these primitives compute */
-    public Geometry geometry() {
-        return g;
     }
 
     /** @return the implementations oneDNN chose, e.g. {@code fwd=brg:avx512_core bwd_d=... bwd_w=...} */

@@ -130,13 +130,6 @@ public final class OneDnn {
         return m;
     }
 
-    /** A memory object whose buffer oneDNN allocates (and frees with the object). */
-    static dnnl_memory allocated(dnnl_memory_desc_t md) {
-        dnnl_memory m = new dnnl_memory();
-        check(dnnl_memory_create(m, md, engine(), new PagedPointer(-1L)), "allocating a memory object");
-        return m;
-    }
-
     /** Points a memory object at an INDArray's first element; the array must be dense in its memory order. */
     static void bind(dnnl_memory m, INDArray a) {
         long address = a.data().address() + a.offset() * a.data().getElementSize();
