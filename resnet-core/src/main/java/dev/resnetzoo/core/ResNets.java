@@ -1,5 +1,6 @@
 package dev.resnetzoo.core;
 
+import dev.resnetzoo.core.layers.AddReluVertex;
 import dev.resnetzoo.core.layers.ChannelScaleVertex;
 import dev.resnetzoo.core.layers.KaimingNormal;
 import dev.resnetzoo.core.layers.NativeBatchNorm;
@@ -34,11 +35,15 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <p>Vertex names are the PyTorch module paths of torchvision's ResNet ({@code conv1}, {@code bn1},
  * {@code layer1.0.conv1}, {@code layer1.0.downsample.0}, {@code layer3.5.se.fc1}, {@code fc}), so a
  * {@code state_dict} key {@code layer1.0.conv1.weight} is parameter {@code W} of vertex
- * {@code layer1.0.conv1}. Parameter-free vertices carry suffixes that cannot collide with a
- * module path: {@code relu}, {@code maxpool}, {@code layerS.B.relu1}/{@code relu2},
- * {@code layerS.B.add}, {@code layerS.B.out} (the block output), {@code layerS.B.se.pool}/
- * {@code relu}/{@code gate}/{@code scale}, {@code avgpool}. The classifier {@code fc} outputs
- * logits; the graph's output vertex {@link #OUTPUT} applies softmax with cross-entropy loss.
+ * {@code layer1.0.conv1}. A batch norm that torchvision follows by a ReLU computes both
+ * ({@link NativeBatchNorm#withRelu()}), so {@code bn1} outputs {@code relu(bn1(x))}, and a block's
+ * residual add and its ReLU are one vertex, {@code layerS.B.out} ({@link AddReluVertex}).
+ * Parameter-free vertices carry suffixes that cannot collide with a module path: {@code maxpool},
+ * {@code layerS.B.out} (the block output), {@code layerS.B.se.pool}/{@code relu}/{@code gate}/
+ * {@code scale}, {@code avgpool}. The classifier {@code fc} outputs logits; the graph's output
+ * vertex {@link #OUTPUT} applies softmax with cross-entropy loss. With DL4J's stock layers
+ * ({@link ConvolutionImpl#DL4J}) the ReLUs and adds are separate vertices ({@code relu},
+ * {@code layerS.B.relu1}/{@code relu2}, {@code layerS.B.add}).
  *
  * <p>Training settings (updater, seed, regularisation) are not part of the architecture: pass them
  * in a {@link NeuralNetConfiguration.Builder} to {@link #configuration(ResNetSpec, NeuralNetConfiguration.Builder, ConvolutionImpl)}.
@@ -160,7 +165,7 @@ public final class ResNets {
     public static String tapVertex(ResNetSpec spec, String tap) {
         String t = tap.trim().toLowerCase(Locale.ROOT);
         if (t.equals("stem")) {
-            return spec.stem() == StemKind.IMAGENET ? "maxpool" : "relu";
+            return spec.stem() == StemKind.IMAGENET ? "maxpool" : "bn1";
         }
         if (t.equals("pool") || t.equals("features")) {
             return POOL;
@@ -197,9 +202,15 @@ public final class ResNets {
             graph.addLayer(name, layer, inputs);
         }
 
-        Layer batchNorm(long channels, double gammaInit) {
+        /** Whether batch norm + ReLU and add + ReLU are single vertices (this project's layers). */
+        boolean fused() {
+            return convolution == ConvolutionImpl.NATIVE;
+        }
+
+        Layer batchNorm(long channels, double gammaInit, boolean relu) {
             if (convolution == ConvolutionImpl.NATIVE) {
-                return NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit);
+                NativeBatchNorm bn = NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit);
+                return relu ? bn.withRelu() : bn;
             }
             return new BatchNormalization.Builder().nIn(channels).nOut(channels).eps(1e-5).decay(0.9)
                     .useLogStd(false).gamma(gammaInit).beta(0.0).build();
@@ -273,9 +284,23 @@ public final class ResNets {
         String bn(String name, String in, boolean zeroGamma) {
             stageParams += 2 * channels;
             if (sink != null) {
-                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0), in);
+                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0, false), in);
             }
             return name;
+        }
+
+        /** Batch norm then ReLU: one vertex {@code bnName} when fused, else {@code reluName} after it. */
+        String bnRelu(String bnName, String reluName, String in) {
+            stageParams += 2 * channels;
+            if (sink == null) {
+                return bnName;
+            }
+            if (sink.fused()) {
+                sink.add(bnName, sink.batchNorm(channels, 1.0, true), in);
+                return bnName;
+            }
+            sink.add(bnName, sink.batchNorm(channels, 1.0, false), in);
+            return activation(reluName, bnName, Activation.RELU);
         }
 
         String activation(String name, String in, Activation fn) {
@@ -289,7 +314,7 @@ public final class ResNets {
             String x;
             if (spec.stem() == StemKind.IMAGENET) {
                 x = conv("conv1", INPUT, spec.stemWidth(), 7, 2, 3, 1, false);
-                x = activation("relu", bn("bn1", x, false), Activation.RELU);
+                x = bnRelu("bn1", "relu", x);
                 h = (h + 2 - 3) / 2 + 1;
                 w = (w + 2 - 3) / 2 + 1;
                 if (sink != null) {
@@ -299,7 +324,7 @@ public final class ResNets {
                 return "maxpool";
             }
             x = conv("conv1", INPUT, spec.stemWidth(), 3, 1, 1, 1, false);
-            return activation("relu", bn("bn1", x, false), Activation.RELU);
+            return bnRelu("bn1", "relu", x);
         }
 
         String block(int stage, int index, String in, int stride) {
@@ -312,14 +337,14 @@ public final class ResNets {
             String x;
             if (spec.block() == BlockKind.BASIC) {
                 x = conv(p + "conv1", in, inner, 3, stride, 1, 1, false);
-                x = activation(p + "relu1", bn(p + "bn1", x, false), Activation.RELU);
+                x = bnRelu(p + "bn1", p + "relu1", x);
                 x = conv(p + "conv2", x, out, 3, 1, 1, 1, false);
                 x = bn(p + "bn2", x, spec.zeroInitLastBn());
             } else {
                 x = conv(p + "conv1", in, inner, 1, 1, 0, 1, false);
-                x = activation(p + "relu1", bn(p + "bn1", x, false), Activation.RELU);
+                x = bnRelu(p + "bn1", p + "relu1", x);
                 x = conv(p + "conv2", x, inner, 3, stride, 1, spec.cardinality(), false);
-                x = activation(p + "relu2", bn(p + "bn2", x, false), Activation.RELU);
+                x = bnRelu(p + "bn2", p + "relu2", x);
                 x = conv(p + "conv3", x, out, 1, 1, 0, 1, false);
                 x = bn(p + "bn3", x, spec.zeroInitLastBn());
             }
@@ -339,10 +364,13 @@ public final class ResNets {
                     throw new IllegalStateException("shortcut shape mismatch in " + p);
                 }
             }
-            if (sink != null) {
+            if (sink != null && sink.fused()) {
+                sink.graph.addVertex(p + "out", new AddReluVertex(), x, shortcut);
+            } else if (sink != null) {
                 sink.graph.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, shortcut);
+                activation(p + "out", p + "add", Activation.RELU);
             }
-            return activation(p + "out", p + "add", Activation.RELU);
+            return p + "out";
         }
 
         String squeezeExcite(String p, String in) {

@@ -19,9 +19,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code running_var}), the same JSON, the same running-statistics update through DL4J's updater
  * ({@code decay} = 1 - PyTorch momentum). One deliberate difference: the running variance is updated
  * with the unbiased batch variance, as PyTorch does (DL4J's layer uses the biased one).
+ *
+ * <p>{@link #withRelu()} makes it batch norm followed by ReLU in one layer (torchvision's
+ * {@code bn1} then {@code relu}): both runtimes compute the pair in one pass forward and one backward
+ * (oneDNN fuses it into its batch-norm primitives), where a separate activation layer would read and
+ * write the map once more each way and keep one more copy of it for the backward pass.
  */
 public class NativeBatchNorm extends BatchNormalization {
     private static final long serialVersionUID = 1L;
+
+    /** Whether a ReLU follows the normalisation; serialised with the configuration. */
+    private boolean relu;
 
     /** For JSON deserialisation. */
     public NativeBatchNorm() {
@@ -53,6 +61,22 @@ public class NativeBatchNorm extends BatchNormalization {
         return bn;
     }
 
+    /** @return this configuration, with the ReLU that follows fused into the layer */
+    public NativeBatchNorm withRelu() {
+        relu = true;
+        return this;
+    }
+
+    /** @return whether the layer applies ReLU after the normalisation */
+    public boolean isRelu() {
+        return relu;
+    }
+
+    /** @param relu whether the layer applies ReLU after the normalisation (JSON) */
+    public void setRelu(boolean relu) {
+        this.relu = relu;
+    }
+
     @Override
     public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
             Collection<TrainingListener> trainingListeners, int layerIndex, INDArray layerParamsView,
@@ -72,11 +96,11 @@ public class NativeBatchNorm extends BatchNormalization {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NativeBatchNorm && super.equals(o);
+        return o instanceof NativeBatchNorm other && relu == other.relu && super.equals(o);
     }
 
     @Override
     public int hashCode() {
-        return 31 * super.hashCode() + 1;
+        return 31 * super.hashCode() + (relu ? 2 : 1);
     }
 }

@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.transforms.gradient.ThresholdReluBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -30,12 +31,20 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@code dx = a*dy + b*x + c} per channel with {@code a = gamma*s}, {@code b = -gamma*s^2*dgamma/M},
  * {@code c = -gamma*s*dbeta/M - b*mean}: two reductions and three elementwise passes, where each
  * per-channel affine map is one libnd4j {@code batchnorm} call.
+ *
+ * <p>With a fused ReLU ({@link NativeBatchNorm#withRelu()}), oneDNN applies it inside its
+ * primitives (forward and backward); on libnd4j the forward applies it in place and the backward
+ * masks {@code dy} by the kept output ({@code thresholdedrelu_bp}) before the steps above.
  */
 final class NativeBatchNormLayer extends BatchNormalization {
     private static final int[] NON_CHANNEL = {0, 2, 3};
 
     private INDArray batchMean;
     private INDArray batchVar;
+    /** With a fused ReLU on libnd4j: the training forward pass's output, whose sign masks dy. */
+    private INDArray reluOutput;
+    /** Which runtime ran the last training forward pass (its ReLU mask is that runtime's). */
+    private boolean forwardOnOneDnn;
 
     private BatchNormPrimitives primitives;
     private List<Long> primitivesShape;
@@ -120,16 +129,27 @@ final class NativeBatchNormLayer extends BatchNormalization {
             var = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
-        if (LayerRuntime.oneDnnFor(dataType)) {
+        boolean oneDnn = LayerRuntime.oneDnnFor(dataType);
+        if (training) {
+            forwardOnOneDnn = oneDnn;
+        }
+        if (oneDnn) {
             INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA);
             INDArray beta = getParam(BatchNormalizationParamInitializer.BETA);
-            // With the batch statistics computed above, the training forward pass is the inference primitive.
-            primitivesFor(x).forwardInference(x, gamma, beta, out, mean, var);
+            // The batch statistics computed above are given to the primitive in training too.
+            primitivesFor(x).forward(training, x, gamma, beta, out, mean, var);
             return out;
         }
         batchnorm(x, mean.reshape(channels), var.reshape(channels),
                 getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels),
                 getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), c.getEps(), out);
+        if (c.isRelu()) {
+            Transforms.relu(out, false);
+            // The output stays in the activations workspace until the backward pass of this iteration.
+            if (training) {
+                reluOutput = out;
+            }
+        }
         return out;
     }
 
@@ -142,8 +162,14 @@ final class NativeBatchNormLayer extends BatchNormalization {
         if (dy.ordering() != 'c' || dy.elementWiseStride() != 1) {
             dy = dy.dup('c');
         }
-        if (batchMean == null) {
+        boolean oneDnn = LayerRuntime.oneDnnFor(dataType);
+        if (batchMean == null || (c.isRelu() && (forwardOnOneDnn != oneDnn || (!oneDnn && reluOutput == null)))) {
             activate(true, LayerWorkspaceMgr.noWorkspaces());
+        }
+        if (c.isRelu() && !oneDnn) {
+            INDArray masked = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
+            Nd4j.exec(new ThresholdReluBp(reluOutput, dy, masked, 0.0));
+            dy = masked;
         }
         double m = (double) x.length() / channels;
         INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels);
@@ -151,7 +177,7 @@ final class NativeBatchNormLayer extends BatchNormalization {
         INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            if (LayerRuntime.oneDnnFor(dataType)) {
+            if (oneDnn) {
                 primitivesFor(x).backward(x, gamma, getParam(BatchNormalizationParamInitializer.BETA), batchMean, batchVar, dy,
                         dx, dGamma, dBeta);
             } else {
@@ -166,13 +192,14 @@ final class NativeBatchNormLayer extends BatchNormalization {
         g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_VAR, gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR));
         batchMean = null;
         batchVar = null;
+        reluOutput = null;
         return new Pair<>(g, dx);
     }
 
     private BatchNormPrimitives primitivesFor(INDArray x) {
         List<Long> shape = List.of(x.size(0), x.size(1), x.size(2), x.size(3));
         if (primitives == null || !shape.equals(primitivesShape)) {
-            primitives = new BatchNormPrimitives(x.shape(), bnConf().getEps());
+            primitives = new BatchNormPrimitives(x.shape(), bnConf().getEps(), bnConf().isRelu());
             primitivesShape = shape;
         }
         return primitives;

@@ -21,6 +21,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * primitives run on the first channel-blocked layout ({@code nChw16c}, {@code nChw8c}, {@code nhwc})
  * for which oneDNN has a JIT kernel, with a reorder on each side; NCHW is the fallback.
  *
+ * <p>With {@code relu}, the ReLU that follows the batch norm is fused into both primitives
+ * ({@code dnnl_fuse_norm_relu}): the forward pass writes {@code max(0, y)} and a one-bit-per-value
+ * mask (oneDNN's workspace, kept by this object until the backward pass), and the backward pass
+ * applies the ReLU's gradient as it reads {@code dy}: no separate pass over memory either way.
+ *
  * <p>Not thread-safe: one instance belongs to one layer instance.
  */
 public final class BatchNormPrimitives {
@@ -29,6 +34,10 @@ public final class BatchNormPrimitives {
     private final Handles handles = new Handles();
     private final dnnl_primitive_desc trainingPd;
     private final dnnl_primitive inference;
+    private final boolean relu;
+    /** With relu: the forward training pass with given statistics, which writes the ReLU mask. */
+    private final dnnl_primitive trainingForward;
+    private final dnnl_memory workspace;
     private final dnnl_memory_desc_t user;
     private final dnnl_memory_desc_t work;
     private final Operand src;
@@ -51,7 +60,7 @@ public final class BatchNormPrimitives {
 
         Backward() {
             dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
-            OneDnn.check(dnnl_batch_normalization_backward_desc_init(bd, dnnl_backward, work, work, eps, FLAGS),
+            OneDnn.check(dnnl_batch_normalization_backward_desc_init(bd, dnnl_backward, work, work, eps, flags()),
                     "describing batch norm backward");
             dnnl_primitive_desc bpd = handles.add(OneDnn.primitiveDesc(bd, trainingPd, "batch norm backward"));
             primitive = handles.add(OneDnn.primitive(bpd, "batch norm backward"));
@@ -61,10 +70,12 @@ public final class BatchNormPrimitives {
     /**
      * @param shape NCHW shape of the input
      * @param eps   added to the variance
+     * @param relu  whether a ReLU follows, fused into the primitives
      */
-    public BatchNormPrimitives(long[] shape, double eps) {
+    public BatchNormPrimitives(long[] shape, double eps, boolean relu) {
         this.eps = (float) eps;
         this.shape = shape.clone();
+        this.relu = relu;
         user = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
         dnnl_memory_desc_t chosen = user;
         dnnl_primitive_desc pd = null;
@@ -83,9 +94,31 @@ public final class BatchNormPrimitives {
 
         dnnl_batch_normalization_desc_t id = new dnnl_batch_normalization_desc_t();
         OneDnn.check(dnnl_batch_normalization_forward_desc_init(id, dnnl_forward_inference, work, this.eps,
-                FLAGS | dnnl_use_global_stats), "describing batch norm (inference)");
+                flags() | dnnl_use_global_stats), "describing batch norm (inference)");
         dnnl_primitive_desc ipd = handles.add(OneDnn.primitiveDesc(id, null, "batch norm forward (inference)"));
         inference = handles.add(OneDnn.primitive(ipd, "batch norm forward (inference)"));
+
+        if (relu) {
+            // Training forward with the caller's statistics: the same kernel as the training pass
+            // (so its ReLU mask is the one the backward pass reads), with mean and variance as inputs.
+            dnnl_batch_normalization_desc_t gd = new dnnl_batch_normalization_desc_t();
+            OneDnn.check(dnnl_batch_normalization_forward_desc_init(gd, dnnl_forward_training, work, this.eps,
+                    flags() | dnnl_use_global_stats), "describing batch norm (training, given statistics)");
+            dnnl_primitive_desc gpd = handles.add(OneDnn.primitiveDesc(gd, null, "batch norm forward (training)"));
+            dnnl_memory_desc_t ws = dnnl_primitive_desc_query_md(gpd, dnnl_query_workspace_md, 0);
+            dnnl_memory_desc_t expected = dnnl_primitive_desc_query_md(trainingPd, dnnl_query_workspace_md, 0);
+            if (ws == null || expected == null || !OneDnn.same(ws, expected)) {
+                throw new IllegalStateException("oneDNN's batch norm with fused ReLU has no common workspace for "
+                        + "given and computed statistics (" + OneDnn.implementation(gpd) + ")");
+            }
+            trainingForward = handles.add(OneDnn.primitive(gpd, "batch norm forward (training)"));
+            workspace = handles.add(OneDnn.unbound(ws));
+            OneDnn.check(dnnl_memory_set_data_handle(workspace, handles.malloc(dnnl_memory_desc_get_size(ws))),
+                    "binding the batch norm workspace");
+        } else {
+            trainingForward = null;
+            workspace = null;
+        }
 
         src = Operand.in(user, work, Scratch.SRC, "batch norm src", handles);
         dst = Operand.out(user, work, Scratch.DST, "batch norm dst", handles);
@@ -100,25 +133,41 @@ public final class BatchNormPrimitives {
         return OneDnn.desc(new long[] {shape[1]}, dnnl_f32, dnnl_x);
     }
 
+    private int flags() {
+        return relu ? FLAGS | dnnl_fuse_norm_relu : FLAGS;
+    }
+
     private dnnl_primitive_desc trainingDesc(dnnl_memory_desc_t data) {
         dnnl_batch_normalization_desc_t td = new dnnl_batch_normalization_desc_t();
-        OneDnn.check(dnnl_batch_normalization_forward_desc_init(td, dnnl_forward_training, data, eps, FLAGS),
+        OneDnn.check(dnnl_batch_normalization_forward_desc_init(td, dnnl_forward_training, data, eps, flags()),
                 "describing batch norm (training)");
         return OneDnn.primitiveDesc(td, null, "batch norm forward (training)");
     }
 
-    /** y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics. */
-    public void forwardInference(INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray m, INDArray v) {
+    /**
+     * y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics (then max(0, y) with
+     * relu).
+     *
+     * @param training whether {@link #backward} follows (with relu, the ReLU mask is kept for it)
+     */
+    public void forward(boolean training, INDArray x, INDArray gamma, INDArray beta, INDArray y, INDArray m,
+                        INDArray v) {
         dnnl_memory s = src.bind(x);
         dnnl_memory d = dst.bind(y);
         bindChannels(gamma, beta, m, v);
-        OneDnn.execute(inference, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
-                DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d);
+        if (training && relu) {
+            OneDnn.execute(trainingForward, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                    DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d, DNNL_ARG_WORKSPACE, workspace);
+        } else {
+            OneDnn.execute(inference, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                    DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DST, d);
+        }
         dst.flush();
     }
 
     /**
-     * dx, dgamma, dbeta of the training forward pass with the batch statistics it used. oneDNN 2.5
+     * dx, dgamma, dbeta of the training forward pass with the batch statistics it used (through the
+     * ReLU of the last {@code forward(true, ...)} with relu). oneDNN 2.5
      * refuses to run this primitive (invalid arguments) unless the shift is passed too, though it does
      * not enter the gradients.
      */
@@ -134,9 +183,15 @@ public final class BatchNormPrimitives {
         bindChannels(gamma, beta, batchMean, batchVar);
         OneDnn.bind(b.diffScale, dGamma);
         OneDnn.bind(b.diffShift, dBeta);
-        OneDnn.execute(b.primitive, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
-                DNNL_ARG_DIFF_DST, dd, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DIFF_SRC, ds,
-                DNNL_ARG_DIFF_SCALE, b.diffScale, DNNL_ARG_DIFF_SHIFT, b.diffShift);
+        if (relu) {
+            OneDnn.execute(b.primitive, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                    DNNL_ARG_DIFF_DST, dd, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DIFF_SRC, ds,
+                    DNNL_ARG_DIFF_SCALE, b.diffScale, DNNL_ARG_DIFF_SHIFT, b.diffShift, DNNL_ARG_WORKSPACE, workspace);
+        } else {
+            OneDnn.execute(b.primitive, DNNL_ARG_SRC, s, DNNL_ARG_MEAN, mean, DNNL_ARG_VARIANCE, variance,
+                    DNNL_ARG_DIFF_DST, dd, DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_DIFF_SRC, ds,
+                    DNNL_ARG_DIFF_SCALE, b.diffScale, DNNL_ARG_DIFF_SHIFT, b.diffShift);
+        }
         b.diffSrc.flush();
     }
 

@@ -18,12 +18,26 @@ final class Handles implements Runnable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final List<Pointer> owned = new ArrayList<>();
+    private final List<Pointer> buffers = new ArrayList<>();
 
     <T extends Pointer> T add(T handle) {
         if (handle != null) {
             owned.add(handle);
         }
         return handle;
+    }
+
+    /**
+     * @param bytes size of a buffer the owner keeps between primitive calls (such as a workspace)
+     * @return the buffer, freed with the handles
+     */
+    Pointer malloc(long bytes) {
+        Pointer p = Pointer.malloc(Math.max(1, bytes));
+        if (p == null || p.isNull()) {
+            throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of oneDNN memory");
+        }
+        buffers.add(p);
+        return p;
     }
 
     /** Frees the handles once {@code owner} is unreachable. */
@@ -43,5 +57,7 @@ final class Handles implements Runnable {
             }
         }
         owned.clear();
+        buffers.forEach(Pointer::free);
+        buffers.clear();
     }
 }

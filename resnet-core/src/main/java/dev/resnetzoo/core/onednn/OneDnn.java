@@ -137,8 +137,14 @@ public final class OneDnn {
     }
 
     static dnnl_primitive_desc primitiveDesc(Pointer opDesc, dnnl_primitive_desc hint, String what) {
+        return primitiveDesc(opDesc, null, hint, what);
+    }
+
+    /** A primitive descriptor with attributes (post-ops); {@code attr} may be null. */
+    static dnnl_primitive_desc primitiveDesc(Pointer opDesc, org.bytedeco.dnnl.dnnl_primitive_attr attr,
+                                             dnnl_primitive_desc hint, String what) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), null, engine(), hint),
+        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), attr, engine(), hint),
                 "creating the primitive descriptor of " + what);
         return pd;
     }

@@ -14,7 +14,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
-import org.deeplearning4j.nn.transferlearning.TransferLearningHelper;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -58,7 +57,7 @@ public final class FineTuner {
     private final String freezeTap;
     private final long seed;
     private final int batchSize;
-    private TransferLearningHelper helper;
+    private ComputationGraph head;
 
     private FineTuner(Builder b) {
         ComputationGraph source = b.graph;
@@ -274,16 +273,43 @@ public final class FineTuner {
     /** @return the unfrozen part as its own graph, whose input is the freeze point's output */
     public ComputationGraph head() {
         requireFrozen();
-        if (helper == null) {
-            helper = new TransferLearningHelper(graph);
-            copyParams(graph, helper.unfrozenGraph(), null); // the helper copies with setParams: see the constructor
-            List<String> inputs = helper.unfrozenGraph().getConfiguration().getNetworkInputs();
+        if (head == null) {
+            head = unfrozenPart();
+            copyParams(graph, head, null); // the builder copies with setParams: see the constructor
+            List<String> inputs = head.getConfiguration().getNetworkInputs();
             if (!inputs.equals(List.of(freezeVertex))) {
                 throw new IllegalStateException("the unfrozen part of the graph takes " + inputs + ", expected only "
                         + freezeVertex);
             }
         }
-        return helper.unfrozenGraph();
+        return head;
+    }
+
+    /**
+     * The graph minus the freeze point and everything it depends on, with the freeze point's name as
+     * its input. DL4J's {@code TransferLearningHelper} does this only when the freeze point is a
+     * layer (it takes a frozen parameter-free vertex, such as a block's add + ReLU, for unfrozen).
+     */
+    private ComputationGraph unfrozenPart() {
+        var vertexInputs = graph.getConfiguration().getVertexInputs();
+        java.util.Set<String> frozen = new java.util.HashSet<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(freezeVertex));
+        while (!todo.isEmpty()) {
+            String v = todo.pop();
+            if (frozen.add(v)) {
+                todo.addAll(vertexInputs.getOrDefault(v, List.of()));
+            }
+        }
+        frozen.removeAll(graph.getConfiguration().getNetworkInputs());
+        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(graph);
+        for (String v : frozen) {
+            if (v.equals(freezeVertex)) {
+                b.removeVertexKeepConnections(v);
+            } else {
+                b.removeVertexAndConnections(v);
+            }
+        }
+        return b.setInputs(freezeVertex).build();
     }
 
     private void copyHeadToGraph(ComputationGraph head) {

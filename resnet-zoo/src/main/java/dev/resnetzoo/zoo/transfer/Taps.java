@@ -103,7 +103,11 @@ public final class Taps {
         if (graph.getVertex("maxpool") != null) {
             return "maxpool";
         }
-        return graph.getVertex("relu") != null ? "relu" : null;
+        // The small stem ends at bn1 (batch norm with its ReLU); graphs saved before that fusion have "relu".
+        if (graph.getVertex("relu") != null) {
+            return "relu";
+        }
+        return graph.getVertex("bn1") != null && graph.getVertex("maxpool") == null ? "bn1" : null;
     }
 
     /** Stage number -> output vertex of its last block. */

@@ -1,0 +1,65 @@
+package dev.resnetzoo.core.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import org.bytedeco.dnnl.dnnl_binary_desc_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code y = max(0, a + b)} for two float32 NCHW arrays of one shape: oneDNN's binary add with
+ * the ReLU as a post-op, one pass over memory, on the arrays themselves (no reorders).
+ *
+ * <p>Not thread-safe: one instance belongs to one vertex instance.
+ */
+public final class AddReluPrimitives {
+    private final Handles handles = new Handles();
+    private final long[] shape;
+    private final dnnl_primitive primitive;
+    private final dnnl_memory a;
+    private final dnnl_memory b;
+    private final dnnl_memory y;
+
+    /** @param shape NCHW shape of both inputs and the output */
+    public AddReluPrimitives(long[] shape) {
+        this.shape = shape.clone();
+        dnnl_memory_desc_t md = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
+        dnnl_binary_desc_t desc = new dnnl_binary_desc_t();
+        OneDnn.check(dnnl_binary_desc_init(desc, dnnl_binary_add, md, md, md), "describing the residual add");
+        dnnl_post_ops ops = new dnnl_post_ops();
+        OneDnn.check(dnnl_post_ops_create(ops), "creating post-ops");
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        try {
+            OneDnn.check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "adding the ReLU post-op");
+            OneDnn.check(dnnl_primitive_attr_create(attr), "creating primitive attributes");
+            OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, ops), "setting post-ops");
+            dnnl_primitive_desc pd = handles.add(OneDnn.primitiveDesc(desc, attr, null, "residual add + ReLU"));
+            primitive = handles.add(OneDnn.primitive(pd, "residual add + ReLU"));
+        } finally {
+            dnnl_primitive_attr_destroy(attr);
+            dnnl_post_ops_destroy(ops);
+        }
+        a = handles.add(OneDnn.unbound(md));
+        b = handles.add(OneDnn.unbound(md));
+        y = handles.add(OneDnn.unbound(md));
+        handles.releaseWith(this);
+    }
+
+    /** @return the NCHW shape these primitives were built for */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** y = max(0, a + b); all three dense 'c'-order float32 arrays of {@link #shape()}. */
+    public void forward(INDArray a, INDArray b, INDArray y) {
+        OneDnn.bind(this.a, a);
+        OneDnn.bind(this.b, b);
+        OneDnn.bind(this.y, y);
+        OneDnn.execute(primitive, DNNL_ARG_SRC_0, this.a, DNNL_ARG_SRC_1, this.b, DNNL_ARG_DST, this.y);
+    }
+}
