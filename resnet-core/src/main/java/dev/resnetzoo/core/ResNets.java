@@ -207,18 +207,31 @@ public final class ResNets {
             return convolution == ConvolutionImpl.NATIVE;
         }
 
-        Layer batchNorm(long channels, double gammaInit, boolean relu) {
+        /** Every batch norm reads a convolution's output; {@code blockedOut}: only convolutions read its output. */
+        Layer batchNorm(long channels, double gammaInit, boolean relu, boolean blockedOut) {
             if (convolution == ConvolutionImpl.NATIVE) {
-                NativeBatchNorm bn = NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit);
+                NativeBatchNorm bn = NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit).withBlockedInput();
+                if (blockedOut) {
+                    bn.withBlockedOutput();
+                }
                 return relu ? bn.withRelu() : bn;
             }
             return new BatchNormalization.Builder().nIn(channels).nOut(channels).eps(1e-5).decay(0.9)
                     .useLogStd(false).gamma(gammaInit).beta(0.0).build();
         }
 
-        Layer conv(long in, long out, int k, int stride, int pad, int groups, boolean bias) {
+        /** {@code blockedIn}: the input is a batch norm's output read only by convolutions; {@code blockedOut}: a batch norm reads the output. */
+        Layer conv(long in, long out, int k, int stride, int pad, int groups, boolean bias, boolean blockedIn,
+                   boolean blockedOut) {
             if (convolution == ConvolutionImpl.NATIVE) {
-                return NativeConvolution.of(in, out, k, stride, pad, groups, bias, new KaimingNormal());
+                NativeConvolution c = NativeConvolution.of(in, out, k, stride, pad, groups, bias, new KaimingNormal());
+                if (blockedIn) {
+                    c.withBlockedInput();
+                }
+                if (blockedOut) {
+                    c.withBlockedOutput();
+                }
+                return c;
             }
             return new ConvolutionLayer.Builder(k, k).stride(stride, stride).padding(pad, pad)
                     .convolutionMode(ConvolutionMode.Truncate).nIn(in).nOut(out).hasBias(bias)
@@ -266,14 +279,19 @@ public final class ResNets {
             stageMacs = 0;
         }
 
-        /** Adds a convolution; updates channels and spatial size. */
-        String conv(String name, String in, long out, int k, int stride, int pad, int groups, boolean bias) {
+        /**
+         * Adds a convolution; updates channels and spatial size. {@code blockedIn}/{@code blockedOut}:
+         * whether the array before / after it is private to this project's layers (see
+         * {@link NativeConvolution#withBlockedInput()}).
+         */
+        String conv(String name, String in, long out, int k, int stride, int pad, int groups, boolean bias,
+                    boolean blockedIn, boolean blockedOut) {
             long oh = (h + 2L * pad - k) / stride + 1;
             long ow = (w + 2L * pad - k) / stride + 1;
             stageParams += out * (channels / groups) * k * k + (bias ? out : 0);
             stageMacs += oh * ow * out * (channels / groups) * k * k;
             if (sink != null) {
-                sink.add(name, sink.conv(channels, out, k, stride, pad, groups, bias), in);
+                sink.add(name, sink.conv(channels, out, k, stride, pad, groups, bias, blockedIn, blockedOut), in);
             }
             channels = out;
             h = oh;
@@ -284,22 +302,25 @@ public final class ResNets {
         String bn(String name, String in, boolean zeroGamma) {
             stageParams += 2 * channels;
             if (sink != null) {
-                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0, false), in);
+                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0, false, false), in);
             }
             return name;
         }
 
-        /** Batch norm then ReLU: one vertex {@code bnName} when fused, else {@code reluName} after it. */
-        String bnRelu(String bnName, String reluName, String in) {
+        /**
+         * Batch norm then ReLU: one vertex {@code bnName} when fused, else {@code reluName} after it;
+         * {@code blockedOut}: only convolutions read the result.
+         */
+        String bnRelu(String bnName, String reluName, String in, boolean blockedOut) {
             stageParams += 2 * channels;
             if (sink == null) {
                 return bnName;
             }
             if (sink.fused()) {
-                sink.add(bnName, sink.batchNorm(channels, 1.0, true), in);
+                sink.add(bnName, sink.batchNorm(channels, 1.0, true, blockedOut), in);
                 return bnName;
             }
-            sink.add(bnName, sink.batchNorm(channels, 1.0, false), in);
+            sink.add(bnName, sink.batchNorm(channels, 1.0, false, false), in);
             return activation(reluName, bnName, Activation.RELU);
         }
 
@@ -313,8 +334,8 @@ public final class ResNets {
         String stem() {
             String x;
             if (spec.stem() == StemKind.IMAGENET) {
-                x = conv("conv1", INPUT, spec.stemWidth(), 7, 2, 3, 1, false);
-                x = bnRelu("bn1", "relu", x);
+                x = conv("conv1", INPUT, spec.stemWidth(), 7, 2, 3, 1, false, false, true);
+                x = bnRelu("bn1", "relu", x, false);
                 h = (h + 2 - 3) / 2 + 1;
                 w = (w + 2 - 3) / 2 + 1;
                 if (sink != null) {
@@ -323,8 +344,8 @@ public final class ResNets {
                 }
                 return "maxpool";
             }
-            x = conv("conv1", INPUT, spec.stemWidth(), 3, 1, 1, 1, false);
-            return bnRelu("bn1", "relu", x);
+            x = conv("conv1", INPUT, spec.stemWidth(), 3, 1, 1, 1, false, false, true);
+            return bnRelu("bn1", "relu", x, false);
         }
 
         String block(int stage, int index, String in, int stride) {
@@ -336,16 +357,16 @@ public final class ResNets {
             long inner = spec.innerWidth(stage - 1);
             String x;
             if (spec.block() == BlockKind.BASIC) {
-                x = conv(p + "conv1", in, inner, 3, stride, 1, 1, false);
-                x = bnRelu(p + "bn1", p + "relu1", x);
-                x = conv(p + "conv2", x, out, 3, 1, 1, 1, false);
+                x = conv(p + "conv1", in, inner, 3, stride, 1, 1, false, false, true);
+                x = bnRelu(p + "bn1", p + "relu1", x, true);
+                x = conv(p + "conv2", x, out, 3, 1, 1, 1, false, true, true);
                 x = bn(p + "bn2", x, spec.zeroInitLastBn());
             } else {
-                x = conv(p + "conv1", in, inner, 1, 1, 0, 1, false);
-                x = bnRelu(p + "bn1", p + "relu1", x);
-                x = conv(p + "conv2", x, inner, 3, stride, 1, spec.cardinality(), false);
-                x = bnRelu(p + "bn2", p + "relu2", x);
-                x = conv(p + "conv3", x, out, 1, 1, 0, 1, false);
+                x = conv(p + "conv1", in, inner, 1, 1, 0, 1, false, false, true);
+                x = bnRelu(p + "bn1", p + "relu1", x, true);
+                x = conv(p + "conv2", x, inner, 3, stride, 1, spec.cardinality(), false, true, true);
+                x = bnRelu(p + "bn2", p + "relu2", x, true);
+                x = conv(p + "conv3", x, out, 1, 1, 0, 1, false, true, true);
                 x = bn(p + "bn3", x, spec.zeroInitLastBn());
             }
             if (spec.seReduction() > 0) {
@@ -359,7 +380,7 @@ public final class ResNets {
                 channels = inChannels;
                 h = inH;
                 w = inW;
-                shortcut = bn(p + "downsample.1", conv(p + "downsample.0", in, out, 1, stride, 0, 1, false), false);
+                shortcut = bn(p + "downsample.1", conv(p + "downsample.0", in, out, 1, stride, 0, 1, false, false, true), false);
                 if (channels != outC || h != outH || w != outW) {
                     throw new IllegalStateException("shortcut shape mismatch in " + p);
                 }
@@ -383,9 +404,9 @@ public final class ResNets {
             }
             h = 1;
             w = 1;
-            String x = conv(p + "fc1", p + "pool", rd, 1, 1, 0, 1, true);
+            String x = conv(p + "fc1", p + "pool", rd, 1, 1, 0, 1, true, false, false);
             x = activation(p + "relu", x, Activation.RELU);
-            x = conv(p + "fc2", x, c, 1, 1, 0, 1, true);
+            x = conv(p + "fc2", x, c, 1, 1, 0, 1, true, false, false);
             x = activation(p + "gate", x, Activation.SIGMOID);
             h = savedH;
             w = savedW;

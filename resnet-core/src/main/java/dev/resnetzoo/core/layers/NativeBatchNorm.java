@@ -30,6 +30,10 @@ public class NativeBatchNorm extends BatchNormalization {
 
     /** Whether a ReLU follows the normalisation; serialised with the configuration. */
     private boolean relu;
+    /** Whether the input comes only from this project's convolution (see {@link NativeConvolution#withBlockedInput()}). */
+    private boolean blockedInput;
+    /** Whether the output goes only to this project's convolutions. */
+    private boolean blockedOutput;
 
     /** For JSON deserialisation. */
     public NativeBatchNorm() {
@@ -67,6 +71,50 @@ public class NativeBatchNorm extends BatchNormalization {
         return this;
     }
 
+    /**
+     * Declares that the input array is produced only by a convolution declared with
+     * {@link NativeConvolution#withBlockedOutput()}: on the oneDNN runtime it then holds oneDNN's
+     * channel-blocked layout.
+     *
+     * @return this configuration
+     */
+    public NativeBatchNorm withBlockedInput() {
+        blockedInput = true;
+        return this;
+    }
+
+    /**
+     * Declares that the output array is read only by convolutions declared with
+     * {@link NativeConvolution#withBlockedInput()}: on the oneDNN runtime it then holds oneDNN's
+     * channel-blocked layout.
+     *
+     * @return this configuration
+     */
+    public NativeBatchNorm withBlockedOutput() {
+        blockedOutput = true;
+        return this;
+    }
+
+    /** @return whether the input may hold oneDNN's blocked layout */
+    public boolean isBlockedInput() {
+        return blockedInput;
+    }
+
+    /** @param blockedInput whether the input may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedInput(boolean blockedInput) {
+        this.blockedInput = blockedInput;
+    }
+
+    /** @return whether the output may hold oneDNN's blocked layout */
+    public boolean isBlockedOutput() {
+        return blockedOutput;
+    }
+
+    /** @param blockedOutput whether the output may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedOutput(boolean blockedOutput) {
+        this.blockedOutput = blockedOutput;
+    }
+
     /** @return whether the layer applies ReLU after the normalisation */
     public boolean isRelu() {
         return relu;
@@ -96,11 +144,12 @@ public class NativeBatchNorm extends BatchNormalization {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NativeBatchNorm other && relu == other.relu && super.equals(o);
+        return o instanceof NativeBatchNorm other && relu == other.relu && blockedInput == other.blockedInput
+                && blockedOutput == other.blockedOutput && super.equals(o);
     }
 
     @Override
     public int hashCode() {
-        return 31 * super.hashCode() + (relu ? 2 : 1);
+        return 31 * super.hashCode() + (relu ? 4 : 0) + (blockedInput ? 2 : 0) + (blockedOutput ? 1 : 0);
     }
 }

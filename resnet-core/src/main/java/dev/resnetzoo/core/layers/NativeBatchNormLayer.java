@@ -1,6 +1,7 @@
 package dev.resnetzoo.core.layers;
 
 import dev.resnetzoo.core.onednn.BatchNormPrimitives;
+import dev.resnetzoo.core.onednn.OneDnn;
 import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
@@ -73,7 +74,7 @@ final class NativeBatchNormLayer extends BatchNormalization {
      * the fashion-fast network about 1% off PyTorch's float64 step below layer4; with these the
      * step is as accurate as PyTorch's float32 one ({@code TrainingStepAccuracyTest}).
      */
-    private static void moments(INDArray x, INDArray mean, INDArray var) {
+    private static void moments(INDArray x, int block, INDArray mean, INDArray var) {
         if (x.dataType() == DataType.DOUBLE) {
             Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mean, var)
                     .addIntegerArguments(NON_CHANNEL).build());
@@ -85,7 +86,11 @@ final class NativeBatchNormLayer extends BatchNormalization {
         long channels = x.size(1);
         INDArray mapMean = Nd4j.createUninitialized(x.dataType(), n, channels);
         INDArray mapVar = Nd4j.createUninitialized(x.dataType(), n, channels);
-        Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mapMean, mapVar)
+        // A channel-blocked array [N, C/B, H, W, B] gives the moments in [N, C/B, B], which is [N, C].
+        INDArray maps = block == 0 ? x : x.reshape('c', n, channels / block, x.size(2), x.size(3), block);
+        INDArray outMean = block == 0 ? mapMean : mapMean.reshape('c', n, channels / block, block);
+        INDArray outVar = block == 0 ? mapVar : mapVar.reshape('c', n, channels / block, block);
+        Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(maps).addOutputs(outMean, outVar)
                 .addIntegerArguments(2, 3).build());
         INDArray m = mapMean.castTo(DataType.DOUBLE);
         INDArray mean64 = m.mean(0);
@@ -114,13 +119,14 @@ final class NativeBatchNormLayer extends BatchNormalization {
         INDArray x = checkedInput();
         NativeBatchNorm c = bnConf();
         long channels = c.getNOut();
+        boolean oneDnn = LayerRuntime.oneDnnFor(dataType);
         INDArray mean;
         INDArray var;
         if (training) {
             try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                 batchMean = Nd4j.createUninitialized(dataType, channels);
                 batchVar = Nd4j.createUninitialized(dataType, channels);
-                moments(x, batchMean, batchVar);
+                moments(x, oneDnn ? inputBlock() : 0, batchMean, batchVar);
             }
             mean = batchMean;
             var = batchVar;
@@ -129,7 +135,6 @@ final class NativeBatchNormLayer extends BatchNormalization {
             var = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
-        boolean oneDnn = LayerRuntime.oneDnnFor(dataType);
         if (training) {
             forwardOnOneDnn = oneDnn;
         }
@@ -196,10 +201,16 @@ final class NativeBatchNormLayer extends BatchNormalization {
         return new Pair<>(g, dx);
     }
 
+    /** Channel block of the input on the oneDNN runtime (0 = NCHW). */
+    private int inputBlock() {
+        return OneDnn.activationBlock(bnConf().getNOut(), bnConf().isBlockedInput());
+    }
+
     private BatchNormPrimitives primitivesFor(INDArray x) {
         List<Long> shape = List.of(x.size(0), x.size(1), x.size(2), x.size(3));
         if (primitives == null || !shape.equals(primitivesShape)) {
-            primitives = new BatchNormPrimitives(x.shape(), bnConf().getEps(), bnConf().isRelu());
+            primitives = new BatchNormPrimitives(x.shape(), bnConf().getEps(), bnConf().isRelu(), inputBlock(),
+                    OneDnn.activationBlock(x.size(1), bnConf().isBlockedOutput()));
             primitivesShape = shape;
         }
         return primitives;

@@ -29,6 +29,10 @@ public class NativeConvolution extends ConvolutionLayer {
     private static final long serialVersionUID = 1L;
 
     private int groups = 1;
+    /** Whether the input array comes only from this project's batch norm (see {@link #withBlockedInput()}). */
+    private boolean blockedInput;
+    /** Whether the output array goes only to this project's batch norm. */
+    private boolean blockedOutput;
 
     /** For JSON deserialisation. */
     public NativeConvolution() {
@@ -80,6 +84,50 @@ public class NativeConvolution extends ConvolutionLayer {
         return groups;
     }
 
+    /**
+     * Declares that the input array is produced by one of this project's layers that may write it
+     * in oneDNN's channel-blocked layout ({@link NativeBatchNorm#withBlockedOutput()}), and read by
+     * no other vertex. On the oneDNN runtime the array between the two then keeps the layout the
+     * convolution computes in, with no reorder on either side; on libnd4j it is NCHW as always.
+     *
+     * @return this configuration
+     */
+    public NativeConvolution withBlockedInput() {
+        blockedInput = true;
+        return this;
+    }
+
+    /**
+     * Declares that the output array is read only by one of this project's batch norms declared
+     * with {@link NativeBatchNorm#withBlockedInput()} (see {@link #withBlockedInput()}).
+     *
+     * @return this configuration
+     */
+    public NativeConvolution withBlockedOutput() {
+        blockedOutput = true;
+        return this;
+    }
+
+    /** @return whether the input may hold oneDNN's blocked layout */
+    public boolean isBlockedInput() {
+        return blockedInput;
+    }
+
+    /** @param blockedInput whether the input may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedInput(boolean blockedInput) {
+        this.blockedInput = blockedInput;
+    }
+
+    /** @return whether the output may hold oneDNN's blocked layout */
+    public boolean isBlockedOutput() {
+        return blockedOutput;
+    }
+
+    /** @param blockedOutput whether the output may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedOutput(boolean blockedOutput) {
+        this.blockedOutput = blockedOutput;
+    }
+
     /** @param groups the number of groups (used by JSON deserialisation) */
     public void setGroups(int groups) {
         this.groups = groups;
@@ -110,12 +158,13 @@ public class NativeConvolution extends ConvolutionLayer {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NativeConvolution other && super.equals(o) && groups == other.groups;
+        return o instanceof NativeConvolution other && super.equals(o) && groups == other.groups
+                && blockedInput == other.blockedInput && blockedOutput == other.blockedOutput;
     }
 
     @Override
     public int hashCode() {
-        return 31 * super.hashCode() + groups;
+        return 31 * (31 * super.hashCode() + groups) + (blockedInput ? 2 : 0) + (blockedOutput ? 1 : 0);
     }
 
     @Override

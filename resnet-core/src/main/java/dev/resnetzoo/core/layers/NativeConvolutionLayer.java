@@ -1,6 +1,7 @@
 package dev.resnetzoo.core.layers;
 
 import dev.resnetzoo.core.onednn.ConvPrimitives;
+import dev.resnetzoo.core.onednn.OneDnn;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,7 +141,8 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
             int[] pad = c.getPadding();
             int[] d = c.getDilation();
             p = new ConvPrimitives(new ConvPrimitives.Geometry(x.size(0), x.size(1), x.size(2), x.size(3), c.getNOut(),
-                    c.getGroups(), k[0], k[1], s[0], s[1], pad[0], pad[1], d[0], d[1], hasBias()));
+                    c.getGroups(), k[0], k[1], s[0], s[1], pad[0], pad[1], d[0], d[1], hasBias()),
+                    OneDnn.activationBlock(x.size(1), c.isBlockedInput()), OneDnn.activationBlock(c.getNOut(), c.isBlockedOutput()));
             primitives.put(key, p);
         }
         return p;

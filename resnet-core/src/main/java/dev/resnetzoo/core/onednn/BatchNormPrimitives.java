@@ -38,7 +38,10 @@ public final class BatchNormPrimitives {
     /** With relu: the forward training pass with given statistics, which writes the ReLU mask. */
     private final dnnl_primitive trainingForward;
     private final dnnl_memory workspace;
-    private final dnnl_memory_desc_t user;
+    /** Layout of the input array and its gradient. */
+    private final dnnl_memory_desc_t userIn;
+    /** Layout of the output array and its gradient. */
+    private final dnnl_memory_desc_t userOut;
     private final dnnl_memory_desc_t work;
     private final Operand src;
     private final Operand dst;
@@ -52,9 +55,9 @@ public final class BatchNormPrimitives {
 
     private final class Backward {
         final dnnl_primitive primitive;
-        final Operand src = Operand.in(user, work, Scratch.SRC, "batch norm src (bwd)", handles);
-        final Operand diffDst = Operand.in(user, work, Scratch.DST, "batch norm diff_dst", handles);
-        final Operand diffSrc = Operand.out(user, work, Scratch.SRC2, "batch norm diff_src", handles);
+        final Operand src = Operand.in(userIn, work, Scratch.SRC, "batch norm src (bwd)", handles);
+        final Operand diffDst = Operand.in(userOut, work, Scratch.DST, "batch norm diff_dst", handles);
+        final Operand diffSrc = Operand.out(userIn, work, Scratch.SRC2, "batch norm diff_src", handles);
         final dnnl_memory diffScale = handles.add(OneDnn.unbound(channel()));
         final dnnl_memory diffShift = handles.add(OneDnn.unbound(channel()));
 
@@ -71,15 +74,22 @@ public final class BatchNormPrimitives {
      * @param shape NCHW shape of the input
      * @param eps   added to the variance
      * @param relu  whether a ReLU follows, fused into the primitives
+     * @param inBlock  channel block of the input array and its gradient (0 = NCHW, see {@link OneDnn#activationBlock})
+     * @param outBlock channel block of the output array and its gradient
      */
-    public BatchNormPrimitives(long[] shape, double eps, boolean relu) {
+    public BatchNormPrimitives(long[] shape, double eps, boolean relu, int inBlock, int outBlock) {
         this.eps = (float) eps;
         this.shape = shape.clone();
         this.relu = relu;
-        user = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
-        dnnl_memory_desc_t chosen = user;
+        userIn = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(inBlock));
+        userOut = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(outBlock));
+        dnnl_memory_desc_t chosen = userIn;
         dnnl_primitive_desc pd = null;
-        for (int tag : new int[] {dnnl_nChw16c, dnnl_nChw8c, dnnl_nhwc, dnnl_nchw}) {
+        // The arrays' own blocked layout first (no reorder), then the others oneDNN has kernels for.
+        int given = OneDnn.activationTag(Math.max(inBlock, outBlock));
+        int[] candidates = given == dnnl_nchw ? new int[] {dnnl_nChw16c, dnnl_nChw8c, dnnl_nhwc, dnnl_nchw}
+                : new int[] {given, dnnl_nChw16c, dnnl_nChw8c, dnnl_nhwc, dnnl_nchw};
+        for (int tag : candidates) {
             dnnl_memory_desc_t candidate = OneDnn.desc(shape, dnnl_f32, tag);
             dnnl_primitive_desc candidatePd = trainingDesc(candidate);
             if (tag == dnnl_nchw || OneDnn.implementation(candidatePd).contains("jit")) {
@@ -120,8 +130,8 @@ public final class BatchNormPrimitives {
             workspace = null;
         }
 
-        src = Operand.in(user, work, Scratch.SRC, "batch norm src", handles);
-        dst = Operand.out(user, work, Scratch.DST, "batch norm dst", handles);
+        src = Operand.in(userIn, work, Scratch.SRC, "batch norm src", handles);
+        dst = Operand.out(userOut, work, Scratch.DST, "batch norm dst", handles);
         scale = handles.add(OneDnn.unbound(channel()));
         shift = handles.add(OneDnn.unbound(channel()));
         mean = handles.add(OneDnn.unbound(channel()));

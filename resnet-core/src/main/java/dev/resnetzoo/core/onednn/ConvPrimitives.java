@@ -12,8 +12,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * oneDNN's convolution forward, backward-data and backward-weights primitives for one geometry and
  * input shape, created once and reused for every call with that shape. Plain and grouped
- * convolutions are one primitive each. oneDNN chooses the layouts ({@code any}): the arrays stay
- * NCHW / {@code [out, in/groups, kh, kw]}, and a reorder runs only where its choice differs.
+ * convolutions are one primitive each. oneDNN chooses the layouts ({@code any}); the weights stay
+ * {@code [out, in/groups, kh, kw]}, the input and output arrays are NCHW or, where the layer's
+ * neighbour is also this project's layer, hold the channel-blocked layout given here
+ * ({@link OneDnn#activationBlock}), and a reorder runs only where oneDNN's choice differs.
  *
  * <p>Not thread-safe: one instance belongs to one layer instance, which DL4J runs on one thread at a time.
  */
@@ -38,6 +40,8 @@ public final class ConvPrimitives {
     }
 
     private final Geometry g;
+    private final int srcTag;
+    private final int dstTag;
     private final long[] srcDims;
     private final long[] dstDims;
     private final long[] weightDims;
@@ -77,11 +81,11 @@ public final class ConvPrimitives {
             dnnl_primitive_desc dpd = handles.add(OneDnn.primitiveDesc(dd, fwdPd, "convolution backward-data"));
             data = handles.add(OneDnn.primitive(dpd, "convolution backward-data"));
             dataImpl = OneDnn.implementation(dpd);
-            bdDiffDst = Operand.in(plain(dstDims, dnnl_nchw), query(dpd, dnnl_query_diff_dst_md, 0), Scratch.DST,
+            bdDiffDst = Operand.in(plain(dstDims, dstTag), query(dpd, dnnl_query_diff_dst_md, 0), Scratch.DST,
                     "conv diff_dst", handles);
             bdWeights = Operand.in(plain(weightDims, weightTag), query(dpd, dnnl_query_weights_md, 0), Scratch.WEIGHTS,
                     "conv weights (bwd)", handles);
-            bdDiffSrc = Operand.out(plain(srcDims, dnnl_nchw), query(dpd, dnnl_query_diff_src_md, 0), Scratch.SRC,
+            bdDiffSrc = Operand.out(plain(srcDims, srcTag), query(dpd, dnnl_query_diff_src_md, 0), Scratch.SRC,
                     "conv diff_src", handles);
 
             dnnl_convolution_desc_t wd = new dnnl_convolution_desc_t();
@@ -91,12 +95,12 @@ public final class ConvPrimitives {
             dnnl_primitive_desc wpd = handles.add(OneDnn.primitiveDesc(wd, fwdPd, "convolution backward-weights"));
             weights = handles.add(OneDnn.primitive(wpd, "convolution backward-weights"));
             weightsImpl = OneDnn.implementation(wpd);
-            bwSrc = Operand.in(plain(srcDims, dnnl_nchw), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
+            bwSrc = Operand.in(plain(srcDims, srcTag), query(wpd, dnnl_query_src_md, 0), Scratch.SRC2,
                     "conv src (bwd)", handles);
             // Both passes usually want diff_dst in the same layout: then one reorder serves both.
             dnnl_memory_desc_t bwDst = query(wpd, dnnl_query_diff_dst_md, 0);
             bwDiffDst = OneDnn.same(bwDst, query(dpd, dnnl_query_diff_dst_md, 0)) ? null
-                    : Operand.in(plain(dstDims, dnnl_nchw), bwDst, Scratch.DST2, "conv diff_dst (weights)", handles);
+                    : Operand.in(plain(dstDims, dstTag), bwDst, Scratch.DST2, "conv diff_dst (weights)", handles);
             bwDiffWeights = Operand.out(plain(weightDims, weightTag), query(wpd, dnnl_query_diff_weights_md, 0), Scratch.WEIGHTS,
                     "conv diff_weights", handles);
             diffBias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
@@ -108,7 +112,19 @@ public final class ConvPrimitives {
      * @throws IllegalStateException if oneDNN is unavailable or refuses the geometry
      */
     public ConvPrimitives(Geometry g) {
+        this(g, 0, 0);
+    }
+
+    /**
+     * @param g        the convolution and its input shape
+     * @param srcBlock channel block of the input array and its gradient (0 = NCHW)
+     * @param dstBlock channel block of the output array and its gradient (0 = NCHW)
+     * @throws IllegalStateException if oneDNN is unavailable or refuses the geometry
+     */
+    public ConvPrimitives(Geometry g, int srcBlock, int dstBlock) {
         this.g = g;
+        srcTag = OneDnn.activationTag(srcBlock);
+        dstTag = OneDnn.activationTag(dstBlock);
         srcDims = new long[] {g.batch(), g.inChannels(), g.height(), g.width()};
         dstDims = new long[] {g.batch(), g.outChannels(), g.outHeight(), g.outWidth()};
         weightDims = g.weightDims();
@@ -123,10 +139,10 @@ public final class ConvPrimitives {
         dnnl_primitive_desc pd = handles.add(OneDnn.primitiveDesc(cd, null, "convolution forward"));
         forward = handles.add(OneDnn.primitive(pd, "convolution forward"));
         forwardImpl = OneDnn.implementation(pd);
-        fwdSrc = Operand.in(plain(srcDims, dnnl_nchw), query(pd, dnnl_query_src_md, 0), Scratch.SRC, "conv src", handles);
+        fwdSrc = Operand.in(plain(srcDims, srcTag), query(pd, dnnl_query_src_md, 0), Scratch.SRC, "conv src", handles);
         fwdWeights = Operand.in(plain(weightDims, weightTag), query(pd, dnnl_query_weights_md, 0), Scratch.WEIGHTS, "conv weights",
                 handles);
-        fwdDst = Operand.out(plain(dstDims, dnnl_nchw), query(pd, dnnl_query_dst_md, 0), Scratch.DST, "conv dst", handles);
+        fwdDst = Operand.out(plain(dstDims, dstTag), query(pd, dnnl_query_dst_md, 0), Scratch.DST, "conv dst", handles);
         bias = g.bias() ? handles.add(OneDnn.unbound(plain(new long[] {g.outChannels()}, dnnl_x))) : null;
         forwardPd = pd;
         handles.releaseWith(this);

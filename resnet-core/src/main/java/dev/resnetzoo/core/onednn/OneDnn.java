@@ -29,6 +29,7 @@ import org.nd4j.linalg.api.memory.pointers.PagedPointer;
 public final class OneDnn {
     private static final AtomicLong PRIMITIVES_CREATED = new AtomicLong();
     private static volatile State state;
+    private static volatile int channelBlock = -1;
 
     private OneDnn() {
     }
@@ -83,6 +84,71 @@ public final class OneDnn {
     /** @return oneDNN's version, such as {@code 2.5.2} */
     public static String version() {
         return requireState().version();
+    }
+
+    /**
+     * The channel block of the layout oneDNN's convolutions choose on this CPU for ResNet's inner
+     * layers ({@code nChw16c} with AVX-512: 16, {@code nChw8c} with AVX2: 8), found once by asking
+     * oneDNN for a 64-channel 3x3 convolution; 0 if it chooses a plain layout (then no array is blocked).
+     *
+     * @return 16, 8 or 0
+     */
+    public static int channelBlock() {
+        int b = channelBlock;
+        if (b < 0) {
+            synchronized (OneDnn.class) {
+                b = channelBlock;
+                if (b < 0) {
+                    b = probeChannelBlock();
+                    channelBlock = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    private static int probeChannelBlock() {
+        long[] src = {8, 64, 28, 28};
+        dnnl_memory_desc_t any = desc(src, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_t weights = desc(new long[] {64, 64, 3, 3}, dnnl_f32, dnnl_format_tag_any);
+        org.bytedeco.dnnl.dnnl_convolution_desc_t cd = new org.bytedeco.dnnl.dnnl_convolution_desc_t();
+        check(dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct, any, weights, null,
+                any, new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}), "describing the layout probe");
+        dnnl_primitive_desc pd = primitiveDesc(cd, null, "the layout probe");
+        try {
+            dnnl_memory_desc_t chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+            if (same(chosen, desc(src, dnnl_f32, dnnl_nChw16c))) {
+                return 16;
+            }
+            return same(chosen, desc(src, dnnl_f32, dnnl_nChw8c)) ? 8 : 0;
+        } finally {
+            dnnl_primitive_desc_destroy(pd);
+        }
+    }
+
+    /**
+     * The layout of an activation array between two of this project's layers.
+     *
+     * @param channels channels of the array
+     * @param blocked  whether the configuration lets the array hold oneDNN's blocked layout
+     * @return the channel block the array holds (0 = NCHW): {@link #channelBlock()} when allowed and it divides the channels
+     */
+    public static int activationBlock(long channels, boolean blocked) {
+        if (!blocked) {
+            return 0;
+        }
+        int b = channelBlock();
+        return b > 0 && channels % b == 0 ? b : 0;
+    }
+
+    /** The memory format tag of an NCHW-shaped activation holding channel block {@code block} (0 = plain). */
+    static int activationTag(int block) {
+        return switch (block) {
+            case 0 -> dnnl_nchw;
+            case 8 -> dnnl_nChw8c;
+            case 16 -> dnnl_nChw16c;
+            default -> throw new IllegalArgumentException("no layout for channel block " + block);
+        };
     }
 
     /** @return how many oneDNN primitives this process has created through this class */
