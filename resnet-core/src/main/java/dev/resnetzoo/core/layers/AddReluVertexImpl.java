@@ -66,15 +66,19 @@ final class AddReluVertexImpl extends BaseGraphVertex {
                     + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()));
         }
         if (LayerRuntime.oneDnnFor(a.dataType()) && b.dataType() == a.dataType()) {
-            if (primitives == null || !Arrays.equals(primitives.shape(), a.shape())) {
-                primitives = new AddReluPrimitives(a.shape());
-            }
-            primitives.forward(a, b, out);
+            primitivesFor(a).forward(a, b, out);
         } else {
             Nd4j.exec(new AddOp(a, b, out));
             Transforms.relu(out, false);
         }
         return out;
+    }
+
+    private AddReluPrimitives primitivesFor(INDArray a) {
+        if (primitives == null || !Arrays.equals(primitives.shape(), a.shape())) {
+            primitives = new AddReluPrimitives(a.shape());
+        }
+        return primitives;
     }
 
     @Override
@@ -85,7 +89,12 @@ final class AddReluVertexImpl extends BaseGraphVertex {
                     inputs[0].shape(), 'c'));
         }
         INDArray g = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, y.dataType(), y.shape(), 'c');
-        Nd4j.exec(new ThresholdReluBp(y, epsilon, g, 0.0));
+        INDArray dy = dense(epsilon);
+        if (LayerRuntime.oneDnnFor(y.dataType()) && dy.dataType() == y.dataType()) {
+            primitivesFor(y).backward(y, dy, g);
+        } else {
+            Nd4j.exec(new ThresholdReluBp(y, dy, g, 0.0));
+        }
         output = null;
         return new Pair<>(null, new INDArray[] {g, g});
     }

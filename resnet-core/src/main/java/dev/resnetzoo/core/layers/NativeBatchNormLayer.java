@@ -74,7 +74,7 @@ final class NativeBatchNormLayer extends BatchNormalization {
      * the fashion-fast network about 1% off PyTorch's float64 step below layer4; with these the
      * step is as accurate as PyTorch's float32 one ({@code TrainingStepAccuracyTest}).
      */
-    private static void moments(INDArray x, int block, INDArray mean, INDArray var) {
+    private void moments(INDArray x, boolean oneDnn, INDArray mean, INDArray var) {
         if (x.dataType() == DataType.DOUBLE) {
             Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mean, var)
                     .addIntegerArguments(NON_CHANNEL).build());
@@ -86,12 +86,13 @@ final class NativeBatchNormLayer extends BatchNormalization {
         long channels = x.size(1);
         INDArray mapMean = Nd4j.createUninitialized(x.dataType(), n, channels);
         INDArray mapVar = Nd4j.createUninitialized(x.dataType(), n, channels);
-        // A channel-blocked array [N, C/B, H, W, B] gives the moments in [N, C/B, B], which is [N, C].
-        INDArray maps = block == 0 ? x : x.reshape('c', n, channels / block, x.size(2), x.size(3), block);
-        INDArray outMean = block == 0 ? mapMean : mapMean.reshape('c', n, channels / block, block);
-        INDArray outVar = block == 0 ? mapVar : mapVar.reshape('c', n, channels / block, block);
-        Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(maps).addOutputs(outMean, outVar)
-                .addIntegerArguments(2, 3).build());
+        if (oneDnn && inputBlock() > 0) {
+            // oneDNN's kernels read the blocked array in place (libnd4j's strided reductions are slower)
+            primitivesFor(x).imageMoments(x, mapMean, mapVar);
+        } else {
+            Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mapMean, mapVar)
+                    .addIntegerArguments(2, 3).build());
+        }
         INDArray m = mapMean.castTo(DataType.DOUBLE);
         INDArray mean64 = m.mean(0);
         INDArray spread = m.subRowVector(mean64);
@@ -126,7 +127,7 @@ final class NativeBatchNormLayer extends BatchNormalization {
             try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                 batchMean = Nd4j.createUninitialized(dataType, channels);
                 batchVar = Nd4j.createUninitialized(dataType, channels);
-                moments(x, oneDnn ? inputBlock() : 0, batchMean, batchVar);
+                moments(x, oneDnn, batchMean, batchVar);
             }
             mean = batchMean;
             var = batchVar;

@@ -3,6 +3,7 @@ package dev.resnetzoo.core.onednn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import org.bytedeco.dnnl.dnnl_binary_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_post_ops;
@@ -13,7 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code y = max(0, a + b)} for two float32 NCHW arrays of one shape: oneDNN's binary add with
- * the ReLU as a post-op, one pass over memory, on the arrays themselves (no reorders).
+ * the ReLU as a post-op, one pass over memory, on the arrays themselves (no reorders); backward,
+ * {@code g = dy * (y > 0)} by oneDNN's ReLU backward from the output ({@code relu_use_dst_for_bwd}).
  *
  * <p>Not thread-safe: one instance belongs to one vertex instance.
  */
@@ -24,6 +26,9 @@ public final class AddReluPrimitives {
     private final dnnl_memory a;
     private final dnnl_memory b;
     private final dnnl_memory y;
+    private final dnnl_primitive backward;
+    private final dnnl_memory dy;
+    private final dnnl_memory g;
 
     /** @param shape NCHW shape of both inputs and the output */
     public AddReluPrimitives(long[] shape) {
@@ -44,6 +49,18 @@ public final class AddReluPrimitives {
             dnnl_primitive_attr_destroy(attr);
             dnnl_post_ops_destroy(ops);
         }
+        // ReLU backward from its output; the forward descriptor is only the hint oneDNN requires.
+        dnnl_eltwise_desc_t fwd = new dnnl_eltwise_desc_t();
+        OneDnn.check(dnnl_eltwise_forward_desc_init(fwd, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, md,
+                0f, 0f), "describing the ReLU");
+        dnnl_primitive_desc hint = handles.add(OneDnn.primitiveDesc(fwd, null, "ReLU (hint)"));
+        dnnl_eltwise_desc_t bwd = new dnnl_eltwise_desc_t();
+        OneDnn.check(dnnl_eltwise_backward_desc_init(bwd, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0f, 0f),
+                "describing the ReLU backward");
+        dnnl_primitive_desc bpd = handles.add(OneDnn.primitiveDesc(bwd, hint, "ReLU backward"));
+        backward = handles.add(OneDnn.primitive(bpd, "ReLU backward"));
+        dy = handles.add(OneDnn.unbound(md));
+        g = handles.add(OneDnn.unbound(md));
         a = handles.add(OneDnn.unbound(md));
         b = handles.add(OneDnn.unbound(md));
         y = handles.add(OneDnn.unbound(md));
@@ -61,5 +78,13 @@ public final class AddReluPrimitives {
         OneDnn.bind(this.b, b);
         OneDnn.bind(this.y, y);
         OneDnn.execute(primitive, DNNL_ARG_SRC_0, this.a, DNNL_ARG_SRC_1, this.b, DNNL_ARG_DST, this.y);
+    }
+
+    /** g = dy where y > 0, else 0; all three dense 'c'-order float32 arrays of {@link #shape()}. */
+    public void backward(INDArray y, INDArray dy, INDArray g) {
+        OneDnn.bind(this.y, y);
+        OneDnn.bind(this.dy, dy);
+        OneDnn.bind(this.g, g);
+        OneDnn.execute(backward, DNNL_ARG_DST, this.y, DNNL_ARG_DIFF_DST, this.dy, DNNL_ARG_DIFF_SRC, this.g);
     }
 }

@@ -52,6 +52,31 @@ public final class BatchNormPrimitives {
     private final float eps;
     private final long[] shape;
     private Backward backward;
+    private final int inTag;
+    private ImageMoments imageMoments;
+
+    /** Batch norm's training forward on one image: oneDNN's mean and variance of each channel's map. */
+    private final class ImageMoments {
+        final dnnl_primitive primitive;
+        final dnnl_memory src;
+        final dnnl_memory dst;
+        final dnnl_memory mapMean = handles.add(OneDnn.unbound(channel()));
+        final dnnl_memory mapVar = handles.add(OneDnn.unbound(channel()));
+        final long imageBytes;
+
+        ImageMoments() {
+            long[] one = {1, shape[1], shape[2], shape[3]};
+            dnnl_memory_desc_t md = OneDnn.desc(one, dnnl_f32, inTag);
+            dnnl_batch_normalization_desc_t d = new dnnl_batch_normalization_desc_t();
+            OneDnn.check(dnnl_batch_normalization_forward_desc_init(d, dnnl_forward_training, md, eps, 0),
+                    "describing per-image batch statistics");
+            dnnl_primitive_desc pd = handles.add(OneDnn.primitiveDesc(d, null, "per-image batch statistics"));
+            primitive = handles.add(OneDnn.primitive(pd, "per-image batch statistics"));
+            src = handles.add(OneDnn.unbound(md));
+            dst = handles.add(OneDnn.unbound(md));
+            imageBytes = dnnl_memory_desc_get_size(md);
+        }
+    }
 
     private final class Backward {
         final dnnl_primitive primitive;
@@ -81,7 +106,8 @@ public final class BatchNormPrimitives {
         this.eps = (float) eps;
         this.shape = shape.clone();
         this.relu = relu;
-        userIn = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(inBlock));
+        inTag = OneDnn.activationTag(inBlock);
+        userIn = OneDnn.desc(shape, dnnl_f32, inTag);
         userOut = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(outBlock));
         dnnl_memory_desc_t chosen = userIn;
         dnnl_primitive_desc pd = null;
@@ -203,6 +229,30 @@ public final class BatchNormPrimitives {
                     DNNL_ARG_DIFF_SCALE, b.diffScale, DNNL_ARG_DIFF_SHIFT, b.diffShift);
         }
         b.diffSrc.flush();
+    }
+
+    /**
+     * Mean and biased variance of every image's map of every channel, computed by oneDNN's batch
+     * norm on one image at a time (in float, over {@code H*W} values each, mean first and then the
+     * squared deviations), on the input array in place.
+     *
+     * @param x       the input, in this object's input layout
+     * @param mapMean receives {@code [N, C]} means (float, dense)
+     * @param mapVar  receives {@code [N, C]} variances (float, dense)
+     */
+    public void imageMoments(INDArray x, INDArray mapMean, INDArray mapVar) {
+        if (imageMoments == null) {
+            imageMoments = new ImageMoments();
+        }
+        ImageMoments m = imageMoments;
+        Scratch.bind(m.dst, Scratch.DST, m.imageBytes);
+        for (long n = 0; n < shape[0]; n++) {
+            OneDnn.bind(m.src, x, n * m.imageBytes);
+            OneDnn.bind(m.mapMean, mapMean, n * shape[1] * 4);
+            OneDnn.bind(m.mapVar, mapVar, n * shape[1] * 4);
+            OneDnn.execute(m.primitive, DNNL_ARG_SRC, m.src, DNNL_ARG_DST, m.dst, DNNL_ARG_MEAN, m.mapMean,
+                    DNNL_ARG_VARIANCE, m.mapVar);
+        }
     }
 
     private void bindChannels(INDArray gamma, INDArray beta, INDArray m, INDArray v) {

@@ -198,7 +198,12 @@ public final class OneDnn {
 
     /** Points a memory object at an INDArray's first element; the array must be dense in its memory order. */
     static void bind(dnnl_memory m, INDArray a) {
-        long address = a.data().address() + a.offset() * a.data().getElementSize();
+        bind(m, a, 0);
+    }
+
+    /** Points a memory object {@code bytes} past an INDArray's first element. */
+    static void bind(dnnl_memory m, INDArray a, long bytes) {
+        long address = a.data().address() + a.offset() * a.data().getElementSize() + bytes;
         check(dnnl_memory_set_data_handle(m, new PagedPointer(address)), "binding an array to a memory object");
     }
 
