@@ -93,12 +93,27 @@ final class NativeBatchNormLayer extends BatchNormalization {
             Nd4j.exec(DynamicCustomOp.builder("moments").addInputs(x).addOutputs(mapMean, mapVar)
                     .addIntegerArguments(2, 3).build());
         }
-        INDArray m = mapMean.castTo(DataType.DOUBLE);
-        INDArray mean64 = m.mean(0);
-        INDArray spread = m.subRowVector(mean64);
-        INDArray var64 = mapVar.castTo(DataType.DOUBLE).addi(spread.muli(spread)).mean(0);
-        mean.assign(mean64);
-        var.assign(var64);
+        // [N, C] values: a plain loop in double beats a chain of small ND4J ops.
+        float[] mm = mapMean.data().asFloat();
+        float[] mv = mapVar.data().asFloat();
+        float[] outMean = new float[(int) channels];
+        float[] outVar = new float[(int) channels];
+        for (int c = 0; c < channels; c++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += mm[(int) (i * channels + c)];
+            }
+            double mu = sum / n;
+            double v = 0;
+            for (int i = 0; i < n; i++) {
+                double d = mm[(int) (i * channels + c)] - mu;
+                v += mv[(int) (i * channels + c)] + d * d;
+            }
+            outMean[c] = (float) mu;
+            outVar[c] = (float) (v / n);
+        }
+        mean.data().setData(outMean);
+        var.data().setData(outVar);
     }
 
     /** out = (in - m) / sqrt(v + eps) * g + b, per channel, in one pass. */

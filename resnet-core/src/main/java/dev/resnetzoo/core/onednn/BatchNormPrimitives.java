@@ -55,18 +55,22 @@ public final class BatchNormPrimitives {
     private final int inTag;
     private ImageMoments imageMoments;
 
-    /** Batch norm's training forward on one image: oneDNN's mean and variance of each channel's map. */
+    /**
+     * Batch norm's training forward over the batch seen as one image of {@code N*C} channels (the
+     * same bytes, since N is the outermost dimension of every layout used here): oneDNN's mean and
+     * variance of each image's map of each channel, in one call.
+     */
     private final class ImageMoments {
         final dnnl_primitive primitive;
         final dnnl_memory src;
         final dnnl_memory dst;
-        final dnnl_memory mapMean = handles.add(OneDnn.unbound(channel()));
-        final dnnl_memory mapVar = handles.add(OneDnn.unbound(channel()));
-        final long imageBytes;
+        final dnnl_memory mapMean;
+        final dnnl_memory mapVar;
+        final long bytes;
 
         ImageMoments() {
-            long[] one = {1, shape[1], shape[2], shape[3]};
-            dnnl_memory_desc_t md = OneDnn.desc(one, dnnl_f32, inTag);
+            long[] flat = {1, shape[0] * shape[1], shape[2], shape[3]};
+            dnnl_memory_desc_t md = OneDnn.desc(flat, dnnl_f32, inTag);
             dnnl_batch_normalization_desc_t d = new dnnl_batch_normalization_desc_t();
             OneDnn.check(dnnl_batch_normalization_forward_desc_init(d, dnnl_forward_training, md, eps, 0),
                     "describing per-image batch statistics");
@@ -74,7 +78,10 @@ public final class BatchNormPrimitives {
             primitive = handles.add(OneDnn.primitive(pd, "per-image batch statistics"));
             src = handles.add(OneDnn.unbound(md));
             dst = handles.add(OneDnn.unbound(md));
-            imageBytes = dnnl_memory_desc_get_size(md);
+            dnnl_memory_desc_t stats = OneDnn.desc(new long[] {shape[0] * shape[1]}, dnnl_f32, dnnl_x);
+            mapMean = handles.add(OneDnn.unbound(stats));
+            mapVar = handles.add(OneDnn.unbound(stats));
+            bytes = dnnl_memory_desc_get_size(md);
         }
     }
 
@@ -233,10 +240,10 @@ public final class BatchNormPrimitives {
 
     /**
      * Mean and biased variance of every image's map of every channel, computed by oneDNN's batch
-     * norm on one image at a time (in float, over {@code H*W} values each, mean first and then the
-     * squared deviations), on the input array in place.
+     * norm (in float, over {@code H*W} values each, mean first and then the squared deviations), on
+     * the input array in place.
      *
-     * @param x       the input, in this object's input layout
+     * @param x       the input, in this object's input layout (channel-blocked or NCHW)
      * @param mapMean receives {@code [N, C]} means (float, dense)
      * @param mapVar  receives {@code [N, C]} variances (float, dense)
      */
@@ -245,14 +252,12 @@ public final class BatchNormPrimitives {
             imageMoments = new ImageMoments();
         }
         ImageMoments m = imageMoments;
-        Scratch.bind(m.dst, Scratch.DST, m.imageBytes);
-        for (long n = 0; n < shape[0]; n++) {
-            OneDnn.bind(m.src, x, n * m.imageBytes);
-            OneDnn.bind(m.mapMean, mapMean, n * shape[1] * 4);
-            OneDnn.bind(m.mapVar, mapVar, n * shape[1] * 4);
-            OneDnn.execute(m.primitive, DNNL_ARG_SRC, m.src, DNNL_ARG_DST, m.dst, DNNL_ARG_MEAN, m.mapMean,
-                    DNNL_ARG_VARIANCE, m.mapVar);
-        }
+        Scratch.bind(m.dst, Scratch.DST, m.bytes);
+        OneDnn.bind(m.src, x);
+        OneDnn.bind(m.mapMean, mapMean);
+        OneDnn.bind(m.mapVar, mapVar);
+        OneDnn.execute(m.primitive, DNNL_ARG_SRC, m.src, DNNL_ARG_DST, m.dst, DNNL_ARG_MEAN, m.mapMean,
+                DNNL_ARG_VARIANCE, m.mapVar);
     }
 
     private void bindChannels(INDArray gamma, INDArray beta, INDArray m, INDArray v) {
