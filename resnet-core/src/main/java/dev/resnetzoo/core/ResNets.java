@@ -299,10 +299,11 @@ public final class ResNets {
             return name;
         }
 
-        String bn(String name, String in, boolean zeroGamma) {
+        /** A batch norm without ReLU; {@code blockedOut}: only layers reading oneDNN's blocked layout read its output. */
+        String bn(String name, String in, boolean zeroGamma, boolean blockedOut) {
             stageParams += 2 * channels;
             if (sink != null) {
-                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0, false, false), in);
+                sink.add(name, sink.batchNorm(channels, zeroGamma ? 0.0 : 1.0, false, blockedOut), in);
             }
             return name;
         }
@@ -355,19 +356,28 @@ public final class ResNets {
             long inW = w;
             long out = spec.stageOutChannels(stage - 1);
             long inner = spec.innerWidth(stage - 1);
+            // Which arrays at the block's ends may stay in oneDNN's blocked layout: a block output
+            // inside a stage (read by the next block's first convolution and its add), and the add's
+            // inputs when both are; a stage's output (a tap) and anything around squeeze-and-excitation
+            // (DL4J's pooling reads it) stay NCHW.
+            boolean se = spec.seReduction() > 0;
+            boolean downsample = stride != 1 || inChannels != out;
+            boolean inputBlocked = !se && index > 0;
+            boolean addInputsBlocked = !se && (downsample || index > 0);
+            boolean outputBlocked = !se && index < spec.depths().get(stage - 1) - 1;
             String x;
             if (spec.block() == BlockKind.BASIC) {
-                x = conv(p + "conv1", in, inner, 3, stride, 1, 1, false, false, true);
+                x = conv(p + "conv1", in, inner, 3, stride, 1, 1, false, inputBlocked, true);
                 x = bnRelu(p + "bn1", p + "relu1", x, true);
                 x = conv(p + "conv2", x, out, 3, 1, 1, 1, false, true, true);
-                x = bn(p + "bn2", x, spec.zeroInitLastBn());
+                x = bn(p + "bn2", x, spec.zeroInitLastBn(), addInputsBlocked);
             } else {
-                x = conv(p + "conv1", in, inner, 1, 1, 0, 1, false, false, true);
+                x = conv(p + "conv1", in, inner, 1, 1, 0, 1, false, inputBlocked, true);
                 x = bnRelu(p + "bn1", p + "relu1", x, true);
                 x = conv(p + "conv2", x, inner, 3, stride, 1, spec.cardinality(), false, true, true);
                 x = bnRelu(p + "bn2", p + "relu2", x, true);
                 x = conv(p + "conv3", x, out, 1, 1, 0, 1, false, true, true);
-                x = bn(p + "bn3", x, spec.zeroInitLastBn());
+                x = bn(p + "bn3", x, spec.zeroInitLastBn(), addInputsBlocked);
             }
             if (spec.seReduction() > 0) {
                 x = squeezeExcite(p + "se.", x);
@@ -380,13 +390,14 @@ public final class ResNets {
                 channels = inChannels;
                 h = inH;
                 w = inW;
-                shortcut = bn(p + "downsample.1", conv(p + "downsample.0", in, out, 1, stride, 0, 1, false, false, true), false);
+                shortcut = bn(p + "downsample.1", conv(p + "downsample.0", in, out, 1, stride, 0, 1, false, inputBlocked,
+                        true), false, addInputsBlocked);
                 if (channels != outC || h != outH || w != outW) {
                     throw new IllegalStateException("shortcut shape mismatch in " + p);
                 }
             }
             if (sink != null && sink.fused()) {
-                sink.graph.addVertex(p + "out", new AddReluVertex(), x, shortcut);
+                sink.graph.addVertex(p + "out", new AddReluVertex(addInputsBlocked, outputBlocked), x, shortcut);
             } else if (sink != null) {
                 sink.graph.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, shortcut);
                 activation(p + "out", p + "add", Activation.RELU);

@@ -20,23 +20,61 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class AddReluVertex extends GraphVertex {
     private static final long serialVersionUID = 1L;
 
+    /** Whether both inputs come only from this project's layers that may write oneDNN's blocked layout. */
+    private boolean blockedInput;
+    /** Whether the output goes only to this project's layers that read oneDNN's blocked layout. */
+    private boolean blockedOutput;
+
     /** Creates the vertex (also used by JSON deserialisation). */
     public AddReluVertex() {
     }
 
+    /**
+     * @param blockedInput  whether both inputs may hold oneDNN's channel-blocked layout (both come
+     *                      from batch norms declared {@link NativeBatchNorm#withBlockedOutput()} or from
+     *                      vertices like this one declared with {@code blockedOutput})
+     * @param blockedOutput whether the output may hold it (only this project's convolutions declared
+     *                      {@link NativeConvolution#withBlockedInput()} and such vertices read it)
+     */
+    public AddReluVertex(boolean blockedInput, boolean blockedOutput) {
+        this.blockedInput = blockedInput;
+        this.blockedOutput = blockedOutput;
+    }
+
+    /** @return whether both inputs may hold oneDNN's blocked layout */
+    public boolean isBlockedInput() {
+        return blockedInput;
+    }
+
+    /** @param blockedInput whether both inputs may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedInput(boolean blockedInput) {
+        this.blockedInput = blockedInput;
+    }
+
+    /** @return whether the output may hold oneDNN's blocked layout */
+    public boolean isBlockedOutput() {
+        return blockedOutput;
+    }
+
+    /** @param blockedOutput whether the output may hold oneDNN's blocked layout (JSON) */
+    public void setBlockedOutput(boolean blockedOutput) {
+        this.blockedOutput = blockedOutput;
+    }
+
     @Override
     public AddReluVertex clone() {
-        return new AddReluVertex();
+        return new AddReluVertex(blockedInput, blockedOutput);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof AddReluVertex;
+        return o instanceof AddReluVertex other && blockedInput == other.blockedInput
+                && blockedOutput == other.blockedOutput;
     }
 
     @Override
     public int hashCode() {
-        return AddReluVertex.class.hashCode();
+        return AddReluVertex.class.hashCode() + (blockedInput ? 2 : 0) + (blockedOutput ? 1 : 0);
     }
 
     @Override
@@ -57,7 +95,7 @@ public class AddReluVertex extends GraphVertex {
     @Override
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
             INDArray paramsView, boolean initializeParams, DataType networkDatatype) {
-        return new AddReluVertexImpl(graph, name, idx, networkDatatype);
+        return new AddReluVertexImpl(graph, name, idx, networkDatatype, blockedInput, blockedOutput);
     }
 
     @Override
@@ -85,6 +123,6 @@ public class AddReluVertex extends GraphVertex {
 
     @Override
     public String toString() {
-        return "AddReluVertex()";
+        return "AddReluVertex(blockedInput=" + blockedInput + ", blockedOutput=" + blockedOutput + ")";
     }
 }

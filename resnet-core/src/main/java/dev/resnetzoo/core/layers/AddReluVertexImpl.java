@@ -1,6 +1,7 @@
 package dev.resnetzoo.core.layers;
 
 import dev.resnetzoo.core.onednn.AddReluPrimitives;
+import dev.resnetzoo.core.onednn.OneDnn;
 import java.util.Arrays;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
@@ -29,8 +30,14 @@ final class AddReluVertexImpl extends BaseGraphVertex {
     /** The training forward pass's output, whose sign masks the gradient. */
     private INDArray output;
 
-    AddReluVertexImpl(ComputationGraph graph, String name, int index, DataType dataType) {
+    private final boolean blockedInput;
+    private final boolean blockedOutput;
+
+    AddReluVertexImpl(ComputationGraph graph, String name, int index, DataType dataType, boolean blockedInput,
+                      boolean blockedOutput) {
         super(graph, name, index, null, null, dataType);
+        this.blockedInput = blockedInput;
+        this.blockedOutput = blockedOutput;
     }
 
     @Override
@@ -75,8 +82,10 @@ final class AddReluVertexImpl extends BaseGraphVertex {
     }
 
     private AddReluPrimitives primitivesFor(INDArray a) {
-        if (primitives == null || !Arrays.equals(primitives.shape(), a.shape())) {
-            primitives = new AddReluPrimitives(a.shape());
+        int in = OneDnn.activationBlock(a.size(1), blockedInput);
+        int out = OneDnn.activationBlock(a.size(1), blockedOutput);
+        if (primitives == null || !primitives.serves(a.shape(), in, out)) {
+            primitives = new AddReluPrimitives(a.shape(), in, out);
         }
         return primitives;
     }

@@ -17,6 +17,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the ReLU as a post-op, one pass over memory, on the arrays themselves (no reorders); backward,
  * {@code g = dy * (y > 0)} by oneDNN's ReLU backward from the output ({@code relu_use_dst_for_bwd}).
  *
+ * <p>Both inputs and the gradient handed back to them are in one layout (NCHW or channel-blocked,
+ * {@link OneDnn#activationBlock}), the output in that one or another; the primitives compute in
+ * the inputs' layout and reorder the output (and, backward, the output and its gradient) when the
+ * two differ.
+ *
  * <p>Not thread-safe: one instance belongs to one vertex instance.
  */
 public final class AddReluPrimitives {
@@ -25,15 +30,25 @@ public final class AddReluPrimitives {
     private final dnnl_primitive primitive;
     private final dnnl_memory a;
     private final dnnl_memory b;
-    private final dnnl_memory y;
+    private final Operand y;
     private final dnnl_primitive backward;
-    private final dnnl_memory dy;
+    private final Operand yBackward;
+    private final Operand dy;
     private final dnnl_memory g;
+    private final int inBlock;
+    private final int outBlock;
 
-    /** @param shape NCHW shape of both inputs and the output */
-    public AddReluPrimitives(long[] shape) {
+    /**
+     * @param shape    NCHW shape of both inputs and the output
+     * @param inBlock  channel block of both inputs and their gradient (0 = NCHW)
+     * @param outBlock channel block of the output and its gradient
+     */
+    public AddReluPrimitives(long[] shape, int inBlock, int outBlock) {
         this.shape = shape.clone();
-        dnnl_memory_desc_t md = OneDnn.desc(shape, dnnl_f32, dnnl_nchw);
+        this.inBlock = inBlock;
+        this.outBlock = outBlock;
+        dnnl_memory_desc_t md = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(inBlock));
+        dnnl_memory_desc_t out = OneDnn.desc(shape, dnnl_f32, OneDnn.activationTag(outBlock));
         dnnl_binary_desc_t desc = new dnnl_binary_desc_t();
         OneDnn.check(dnnl_binary_desc_init(desc, dnnl_binary_add, md, md, md), "describing the residual add");
         dnnl_post_ops ops = new dnnl_post_ops();
@@ -59,32 +74,34 @@ public final class AddReluPrimitives {
                 "describing the ReLU backward");
         dnnl_primitive_desc bpd = handles.add(OneDnn.primitiveDesc(bwd, hint, "ReLU backward"));
         backward = handles.add(OneDnn.primitive(bpd, "ReLU backward"));
-        dy = handles.add(OneDnn.unbound(md));
         g = handles.add(OneDnn.unbound(md));
         a = handles.add(OneDnn.unbound(md));
         b = handles.add(OneDnn.unbound(md));
-        y = handles.add(OneDnn.unbound(md));
+        y = Operand.out(out, md, Scratch.DST, "residual output", handles);
+        yBackward = Operand.in(out, md, Scratch.SRC, "residual output (bwd)", handles);
+        dy = Operand.in(out, md, Scratch.DST, "residual diff_dst", handles);
         handles.releaseWith(this);
     }
 
-    /** @return the NCHW shape these primitives were built for */
-    public long[] shape() {
-        return shape.clone();
+    /** @return whether these primitives serve this shape and these layouts */
+    public boolean serves(long[] shape, int inBlock, int outBlock) {
+        return java.util.Arrays.equals(this.shape, shape) && this.inBlock == inBlock && this.outBlock == outBlock;
     }
 
-    /** y = max(0, a + b); all three dense 'c'-order float32 arrays of {@link #shape()}. */
+    /** y = max(0, a + b); dense float32 arrays of the shape and layouts given when created. */
     public void forward(INDArray a, INDArray b, INDArray y) {
         OneDnn.bind(this.a, a);
         OneDnn.bind(this.b, b);
-        OneDnn.bind(this.y, y);
-        OneDnn.execute(primitive, DNNL_ARG_SRC_0, this.a, DNNL_ARG_SRC_1, this.b, DNNL_ARG_DST, this.y);
+        dnnl_memory d = this.y.bind(y);
+        OneDnn.execute(primitive, DNNL_ARG_SRC_0, this.a, DNNL_ARG_SRC_1, this.b, DNNL_ARG_DST, d);
+        this.y.flush();
     }
 
-    /** g = dy where y > 0, else 0; all three dense 'c'-order float32 arrays of {@link #shape()}. */
+    /** g = dy where y > 0, else 0; g in the inputs' layout, y and dy in the output's. */
     public void backward(INDArray y, INDArray dy, INDArray g) {
-        OneDnn.bind(this.y, y);
-        OneDnn.bind(this.dy, dy);
+        dnnl_memory ym = yBackward.bind(y);
+        dnnl_memory dym = this.dy.bind(dy);
         OneDnn.bind(this.g, g);
-        OneDnn.execute(backward, DNNL_ARG_DST, this.y, DNNL_ARG_DIFF_DST, this.dy, DNNL_ARG_DIFF_SRC, this.g);
+        OneDnn.execute(backward, DNNL_ARG_DST, ym, DNNL_ARG_DIFF_DST, dym, DNNL_ARG_DIFF_SRC, this.g);
     }
 }

@@ -18,6 +18,11 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import dev.resnetzoo.core.BlockKind;
+import dev.resnetzoo.core.ResNetSpec;
+import dev.resnetzoo.core.ResNets;
+import dev.resnetzoo.core.StemKind;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -136,6 +141,45 @@ class BlockedLayoutTest {
             INDArray a = blocked.feedForward(x, false).get("bn1");
             INDArray b = plain.feedForward(x, false).get("bn1");
             assertTrue(a.sub(b).amaxNumber().doubleValue() > 1e-3, "bn1's output is not in a blocked layout");
+        }
+    }
+
+    /**
+     * Whole networks from the builder, whose block outputs inside a stage and the adds' inputs are
+     * blocked too (identity shortcuts, downsampling, a stage's NCHW output): one training pass on
+     * oneDNN equals libnd4j's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(BlockKind.class)
+    void networksTrainOnBlockedArraysAsOnLibnd4j(BlockKind kind) {
+        ResNetSpec spec = ResNetSpec.builder(kind, 3, 2).name("tiny-" + kind).widths(16, 32)
+                .stem(StemKind.SMALL).stemWidth(16).input(3, 12, 12).numClasses(3).build();
+        ComputationGraph g = ResNets.create(spec, new NeuralNetConfiguration.Builder().seed(23)
+                .dataType(DataType.FLOAT).updater(new NoOp()));
+        for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
+            if (l.conf().getLayer() instanceof NativeBatchNorm) {
+                long c = l.getParam("gamma").length();
+                l.getParam("gamma").assign(Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
+                l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, 1, c).muli(0.3));
+                l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, 1, c).muli(0.1));
+                l.getParam("var").assign(Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
+            }
+        }
+        INDArray x = Nd4j.randn(DataType.FLOAT, 4, 3, 12, 12);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 3);
+        for (int i = 0; i < 4; i++) {
+            y.putScalar(i, i % 3, 1.0);
+        }
+        Pass ref = run(g, LayerRuntime.LIBND4J, x, y);
+        Pass one = run(g, LayerRuntime.ONEDNN, x, y);
+        assertSame(spec.name() + " oneDNN vs libnd4j", ref, one);
+        LayerRuntime.select(LayerRuntime.ONEDNN);
+        Map<String, INDArray> acts = g.feedForward(x, false);
+        LayerRuntime.select(LayerRuntime.LIBND4J);
+        Map<String, INDArray> plain = g.feedForward(x, false);
+        // stage outputs (taps) are NCHW on both runtimes
+        for (String tap : new String[] {ResNets.tapVertex(spec, "layer1"), ResNets.tapVertex(spec, "layer2")}) {
+            assertClose("tap " + tap, plain.get(tap), acts.get(tap));
         }
     }
 }
