@@ -1,6 +1,7 @@
 package dev.resnetzoo.spark;
 
 import java.util.Locale;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
@@ -20,8 +21,11 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
  */
 public record ParameterAveraging(int workers, int batchPerWorker, int averagingFrequency) {
 
-    /** Defaults for the CLI and the API: Spark's parallelism, 32 images, averaging every 5 minibatches. */
-    public static final ParameterAveraging DEFAULT = new ParameterAveraging(0, 32, 5);
+    /** Minibatches between averages unless set: 5, within the 5 to 10 DL4J's Spark guide recommends. */
+    public static final int DEFAULT_AVERAGING_FREQUENCY = 5;
+
+    /** Defaults of the API: Spark's parallelism, 32 images, averaging every 5 minibatches. */
+    public static final ParameterAveraging DEFAULT = new ParameterAveraging(0, 32, DEFAULT_AVERAGING_FREQUENCY);
 
     /** @throws IllegalArgumentException naming the value that is out of range */
     public ParameterAveraging {
@@ -41,11 +45,16 @@ public record ParameterAveraging(int workers, int batchPerWorker, int averagingF
      * images. Data go to the workers directly (no export to a shared file system), and the Adam
      * state is averaged with the parameters.
      *
+     * The workers start each round at the driver network's iteration and epoch counts (see
+     * {@code IterationCountHook}: DL4J M2 restarts them at 0, which freezes learning-rate
+     * schedules and Adam's bias correction).
+     *
      * @param examplesPerDataSet images per element of the RDD, >= 1
      * @param seed               seed of DL4J's repartitioning
+     * @param graph              the network on the driver that the master will train
      * @return a new training master
      */
-    public ParameterAveragingTrainingMaster create(int examplesPerDataSet, long seed) {
+    public ParameterAveragingTrainingMaster create(int examplesPerDataSet, long seed, ComputationGraph graph) {
         if (examplesPerDataSet < 1) {
             throw new IllegalArgumentException("images per DataSet must be >= 1, got " + examplesPerDataSet);
         }
@@ -56,6 +65,7 @@ public record ParameterAveraging(int workers, int batchPerWorker, int averagingF
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .rngSeed(seed)
+                .trainingHooks(new IterationCountHook(graph))
                 .build();
     }
 

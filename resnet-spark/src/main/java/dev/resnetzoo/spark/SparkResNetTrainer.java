@@ -133,7 +133,7 @@ public final class SparkResNetTrainer {
         int n = first.get(0).numExamples();
         if (spark == null) {
             examplesPerDataSet = n;
-            TrainingMaster<?, ?> master = customMaster != null ? customMaster : averaging.create(n, seed);
+            TrainingMaster<?, ?> master = customMaster != null ? customMaster : averaging.create(n, seed, graph);
             spark = new SparkComputationGraph(sc, graph, master);
         } else if (n != examplesPerDataSet) {
             throw new IllegalArgumentException("the RDD's DataSets hold " + n + " images, earlier epochs' held "
