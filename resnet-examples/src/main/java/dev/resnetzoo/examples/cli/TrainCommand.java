@@ -2,6 +2,7 @@ package dev.resnetzoo.examples.cli;
 
 import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.examples.train.Preset;
+import dev.resnetzoo.examples.train.SparkSettings;
 import dev.resnetzoo.examples.train.Trainer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -95,6 +96,26 @@ final class TrainCommand implements Callable<Integer> {
             + "compute: onednn, libnd4j or auto (default: auto = oneDNN on the CPU backend)")
     String runtime;
 
+    @Option(names = "--spark", paramLabel = "MASTER", description = "train on Spark through DL4J's parameter averaging: "
+            + "local[N], local-cluster[W,C,MB], spark://HOST:PORT, yarn or k8s://URL (this JVM is the driver)")
+    String spark;
+
+    @Option(names = "--training-master", paramLabel = "KIND", description = "with --spark: parameter-averaging (the default "
+            + "and only one; see the README for SharedTrainingMaster)")
+    String trainingMaster;
+
+    @Option(names = "--workers", paramLabel = "N", description = "with --spark: workers training at once (default: "
+            + "Spark's default parallelism)")
+    Integer workers;
+
+    @Option(names = "--batch-per-worker", paramLabel = "B", description = "with --spark: images per worker minibatch "
+            + "(default: ceil(batch / workers))")
+    Integer batchPerWorker;
+
+    @Option(names = "--averaging-frequency", paramLabel = "N", description = "with --spark: minibatches per worker "
+            + "between parameter averages (default " + SparkSettings.DEFAULT_AVERAGING_FREQUENCY + ")")
+    Integer averagingFrequency;
+
     @Option(names = "--resume", description = "continue the run in --out from its last completed epoch")
     boolean resume;
 
@@ -114,9 +135,27 @@ final class TrainCommand implements Callable<Integer> {
         if (runtime != null) {
             LayerRuntime.select(LayerRuntime.parse(runtime));
         }
+        SparkSettings onSpark = sparkSettings();
         System.out.println("layer runtime: " + LayerRuntime.describe());
-        new Trainer(System.out, System.err, System.console() != null).run(settings, out, data, mode);
+        new Trainer(System.out, System.err, System.console() != null).onSpark(onSpark).run(settings, out, data, mode);
         return 0;
+    }
+
+    /** @return the Spark settings, or null without {@code --spark} */
+    SparkSettings sparkSettings() {
+        if (spark == null) {
+            if (trainingMaster != null || workers != null || batchPerWorker != null || averagingFrequency != null) {
+                throw new IllegalArgumentException("--training-master, --workers, --batch-per-worker and "
+                        + "--averaging-frequency need --spark MASTER");
+            }
+            return null;
+        }
+        if (trainingMaster != null && !trainingMaster.trim().equalsIgnoreCase("parameter-averaging")) {
+            throw new IllegalArgumentException("unknown --training-master '" + trainingMaster
+                    + "': expected parameter-averaging");
+        }
+        return new SparkSettings(spark, workers, batchPerWorker,
+                averagingFrequency != null ? averagingFrequency : SparkSettings.DEFAULT_AVERAGING_FREQUENCY);
     }
 
     /** The settings given on the command line (a preset's first, then the explicit options). */

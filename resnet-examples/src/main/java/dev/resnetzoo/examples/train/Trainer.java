@@ -97,6 +97,7 @@ public final class Trainer {
     private final PrintStream err;
     private final boolean interactive;
     private final LongSupplier clock;
+    private SparkSettings spark;
 
     /**
      * @param out         where the data source, the settings and one line per epoch are printed
@@ -112,6 +113,18 @@ public final class Trainer {
         this.err = Objects.requireNonNull(err, "err");
         this.interactive = interactive;
         this.clock = clock;
+    }
+
+    /**
+     * Trains on Spark instead of in this JVM (see {@link SparkEpochs}); everything else, the output
+     * folder included, stays as it is. The driver is this JVM.
+     *
+     * @param settings the master and the training master's settings, or null for this JVM
+     * @return this trainer
+     */
+    public Trainer onSpark(SparkSettings settings) {
+        this.spark = settings;
+        return this;
     }
 
     /**
@@ -285,21 +298,30 @@ public final class Trainer {
                              FashionMnistIterator test, Path dir, int done, int iteratorEpoch) throws IOException {
         Path csvPath = dir.resolve(METRICS);
         String title = config.arch() + " on Fashion-MNIST";
-        try (MetricsCsv csv = MetricsCsv.open(csvPath, done)) {
+        try (MetricsCsv csv = MetricsCsv.open(csvPath, done);
+             SparkEpochs onSpark = spark == null ? null : SparkEpochs.start(spark, config, graph, out, clock)) {
             BatchAccuracy accuracy = new BatchAccuracy();
-            graph.setListeners(accuracy);
+            if (onSpark == null) {
+                graph.setListeners(accuracy); // the listener sees the local forward passes only
+            }
             Progress progress = new Progress(err, interactive, clock);
             for (int epoch = done + 1; epoch <= config.epochs(); epoch++, iteratorEpoch++) {
                 train.setEpoch(iteratorEpoch); // the order depends only on (seed, iterator epoch)
-                EpochMetrics m = trainEpoch(config, graph, train, test, accuracy, progress, epoch);
-                graph.incrementEpochCount();
+                EpochMetrics m;
+                if (onSpark == null) {
+                    m = trainEpoch(config, graph, train, test, accuracy, progress, epoch);
+                    graph.incrementEpochCount();
+                } else {
+                    m = onSpark.trainEpoch(config, train, test, epoch); // counts the epoch itself
+                }
                 csv.append(m);
                 Checkpoint.write(graph, new Checkpoint.State(epoch, graph.getIterationCount(), config.seed(),
                         iteratorEpoch + 1, train.numExamples(), config.describeNetwork()), dir.resolve(CHECKPOINT));
                 TrainingPlot.writeFromCsv(csvPath, title, dir.resolve(CURVES));
                 out.println(String.format(Locale.ROOT,
-                        "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %.0f img/s, %.1f s",
-                        epoch, config.epochs(), m.trainLoss(), 100 * m.trainAcc(), m.testLoss(), 100 * m.testAcc(),
+                        "epoch %d/%d: train loss %.4f acc %s | test loss %.4f acc %.2f%% | %.0f img/s, %.1f s",
+                        epoch, config.epochs(), m.trainLoss(), Double.isNaN(m.trainAcc()) ? "-"
+                                : String.format(Locale.ROOT, "%.2f%%", 100 * m.trainAcc()), m.testLoss(), 100 * m.testAcc(),
                         m.imagesPerSec(), m.seconds()));
             }
         } finally {

@@ -120,4 +120,19 @@ class TrainCommandTest {
         assertTrue(err.contains("unknown architecture 'resnet19'"), err);
         assertTrue(!Files.exists(tmp.resolve("x")), "nothing written for a rejected command");
     }
+
+    @Test
+    void sparkOptionsAreCheckedBeforeAnythingRuns() {
+        assertEquals(1, run("train", "--spark", "local[two]", "--out", tmp.resolve("x").toString()));
+        assertEquals("error: invalid Spark master 'local[two]': expected local, local[N], local[*], "
+                + "local-cluster[WORKERS,CORES,MB], spark://HOST:PORT, yarn or k8s://URL", err.strip());
+        assertEquals(1, run("train", "--workers", "2", "--out", tmp.resolve("x").toString()));
+        assertEquals("error: --training-master, --workers, --batch-per-worker and --averaging-frequency need --spark MASTER",
+                err.strip());
+        assertEquals(1, run("train", "--spark", "local[2]", "--training-master", "shared", "--out", tmp.resolve("x").toString()));
+        assertEquals("error: unknown --training-master 'shared': expected parameter-averaging", err.strip());
+        assertEquals(1, run("train", "--spark", "local[2]", "--averaging-frequency", "0"));
+        assertEquals("error: --averaging-frequency must be >= 1, got 0", err.strip());
+        assertTrue(!Files.exists(tmp.resolve("x")), "nothing was written");
+    }
 }
