@@ -43,7 +43,8 @@ public final class ResNetBenchmark {
      * @param primitivesCreated   oneDNN primitives this project created during the timed iterations (after
      *                            warm-up; 0 when every primitive was reused), or -1 where not applicable
      */
-    public record Result(String name, double inferenceImgPerSec, double trainImgPerSec, long primitivesCreated) {
+    public record Result(String name, double inferenceImgPerSec, double trainImgPerSec, long primitivesCreated,
+                         long peakRssBytes, long steadyRssBytes) {
     }
 
     private final ResNetSpec spec;
@@ -79,6 +80,7 @@ public final class ResNetBenchmark {
     }
 
     private Result measureSelected(ConvolutionImpl convolution) {
+        PeakMemory.reset();
         ComputationGraph g = new ComputationGraph(ResNets.configuration(spec,
                 new NeuralNetConfiguration.Builder().seed(0).updater(new Adam(1e-3)), convolution));
         g.init();
@@ -89,22 +91,30 @@ public final class ResNetBenchmark {
         }
         DataSet ds = new DataSet(x, y);
         long[] created = new long[1];
-        double inference = median(() -> g.output(false, x), warmup, iterations, created);
-        double train = median(() -> g.fit(ds), warmup, iterations, created);
+        double inference = median(() -> g.output(false, x), warmup, iterations, created, () -> { });
+        long[] steady = new long[1];
+        double train = median(() -> g.fit(ds), warmup, iterations, created, () -> {
+            steady[0] = PeakMemory.peakBytes();
+            PeakMemory.reset();
+        });
+        long peak = Math.max(steady[0], PeakMemory.peakBytes());
+        long steadyPeak = PeakMemory.peakBytes();
+
         g.close();
         if (convolution != ConvolutionImpl.NATIVE) {
-            return new Result("DL4J stock ConvolutionLayer", batch / inference, batch / train, -1);
+            return new Result("DL4J stock ConvolutionLayer", batch / inference, batch / train, -1, peak, steadyPeak);
         }
         boolean oneDnn = LayerRuntime.selected() == LayerRuntime.ONEDNN;
         return new Result(oneDnn ? "resnet-zoo on oneDNN" : "resnet-zoo on libnd4j ops", batch / inference,
-                batch / train, oneDnn ? created[0] : -1);
+                batch / train, oneDnn ? created[0] : -1, peak, steadyPeak);
     }
 
     /** Median seconds of the timed runs; adds the oneDNN primitives created during them to {@code created[0]}. */
-    private static double median(Runnable r, int warmup, int iterations, long[] created) {
+    private static double median(Runnable r, int warmup, int iterations, long[] created, Runnable afterWarmup) {
         for (int i = 0; i < warmup; i++) {
             r.run();
         }
+        afterWarmup.run();
         long before = OneDnn.available() ? OneDnn.primitivesCreated() : 0;
         double[] t = new double[iterations];
         for (int i = 0; i < iterations; i++) {
@@ -151,7 +161,16 @@ public final class ResNetBenchmark {
         }
         JsonNode j = new ObjectMapper().readTree(last);
         return new Result("PyTorch " + j.path("torch").asText() + " (" + j.path("threads").asInt() + " threads)",
-                j.path("inference_img_s").asDouble(), j.path("train_img_s").asDouble(), -1);
+                j.path("inference_img_s").asDouble(), j.path("train_img_s").asDouble(), -1,
+                j.path("peak_rss_bytes").asLong(-1), j.path("steady_rss_bytes").asLong(-1));
+    }
+
+    private static String gigabytes(long bytes) {
+        return bytes > 0 ? String.format(Locale.ROOT, "%.2f", bytes / 1e9) : "-";
+    }
+
+    private static String ratio(long a, long b) {
+        return a > 0 && b > 0 ? String.format(Locale.ROOT, "%.2fx", (double) a / b) : "-";
     }
 
     /**
@@ -163,16 +182,20 @@ public final class ResNetBenchmark {
         sb.append(String.format(Locale.ROOT, "%s, batch %d, %dx%d, median of %d after %d warm-up, %d threads%n",
                 spec.name(), batch, spec.inputHeight(), spec.inputWidth(), iterations, warmup,
                 Runtime.getRuntime().availableProcessors()));
-        sb.append(String.format(Locale.ROOT, "%-36s %12s %8s %12s %8s  %s%n", "", "infer img/s", "ratio",
-                "train img/s", "ratio", "primitives created after warm-up"));
+        sb.append(String.format(Locale.ROOT, "%-30s %11s %7s %11s %7s %13s %7s %13s %7s  %s%n", "", "infer img/s",
+                "ratio", "train img/s", "ratio", "peak RSS GB", "ratio", "steady RSS GB", "ratio", "primitives created after warm-up"));
         Result base = results.get(results.size() - 1);
         for (Result r : results) {
-            sb.append(String.format(Locale.ROOT, "%-36s %12.2f %7.2fx %12.2f %7.2fx  %s%n", r.name(),
+            sb.append(String.format(Locale.ROOT, "%-30s %11.2f %6.2fx %11.2f %6.2fx %13s %7s %13s %7s  %s%n", r.name(),
                     r.inferenceImgPerSec(), r.inferenceImgPerSec() / base.inferenceImgPerSec(),
                     r.trainImgPerSec(), r.trainImgPerSec() / base.trainImgPerSec(),
+                    gigabytes(r.peakRssBytes()), ratio(r.peakRssBytes(), base.peakRssBytes()),
+                    gigabytes(r.steadyRssBytes()), ratio(r.steadyRssBytes(), base.steadyRssBytes()),
                     r.primitivesCreated() < 0 ? "-" : String.valueOf(r.primitivesCreated())));
         }
-        sb.append("ratios are to the last row, measured in the same run\n");
+        sb.append("ratios are to the last row, measured in the same run. peak RSS: the process's peak resident memory"
+                + " over the row's inference and training, warm-up included (Java: reset before each row);"
+                + " steady RSS: over the timed training steps only\n");
         return sb.toString();
     }
 }
