@@ -12,7 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * GFLOP/s of single convolutions, forward and backward (data + weights), on libnd4j's
  * {@code conv2d}/{@code conv2d_bp} ops and on this project's oneDNN primitives, best of the timed
- * runs after warm-up; every oneDNN call includes its reorders from and to NCHW, as in a graph.
+ * runs after warm-up. The oneDNN primitives run twice: on NCHW arrays (each call includes its
+ * reorders from and to NCHW, as at a stage boundary of a graph) and on arrays in the channel-blocked
+ * layout the graph keeps inside a block (no reorders but the weights').
  */
 public final class ConvShapeBenchmark {
     /** One convolution: batch, in and out channels, square map size, square kernel (stride 1, same padding). */
@@ -55,8 +57,8 @@ public final class ConvShapeBenchmark {
     public String run() {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "one convolution, float32, GFLOP/s forward / backward (data + weights), best of %d%n", iterations));
-        sb.append(String.format(Locale.ROOT, "%-28s %16s %16s  %s%n", "N, C->K, HxW, kernel", "libnd4j op",
-                "oneDNN runtime", "oneDNN kernels"));
+        sb.append(String.format(Locale.ROOT, "%-28s %16s %16s %16s  %s%n", "N, C->K, HxW, kernel", "libnd4j op",
+                "oneDNN, NCHW", "oneDNN, blocked", "oneDNN kernels"));
         for (Shape s : SHAPES) {
             int p = s.kernel() / 2;
             INDArray x = Nd4j.randn(DataType.FLOAT, s.batch(), s.in(), s.size(), s.size());
@@ -71,6 +73,7 @@ public final class ConvShapeBenchmark {
             double lb = best(() -> Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(x, w, dy)
                     .addOutputs(dx, dw).addIntegerArguments(args).build()));
             String oneDnn = "-";
+            String blocked = "-";
             String kernels = OneDnn.available() ? "" : "oneDNN unavailable: " + OneDnn.unavailableReason();
             if (OneDnn.available()) {
                 ConvPrimitives cp = new ConvPrimitives(new ConvPrimitives.Geometry(s.batch(), s.in(), s.size(),
@@ -79,12 +82,20 @@ public final class ConvShapeBenchmark {
                 double ob = best(() -> cp.backward(x, w, dy, dx, dw, null));
                 oneDnn = String.format(Locale.ROOT, "%.0f / %.0f", s.flops() / of / 1e9, 2 * s.flops() / ob / 1e9);
                 kernels = cp.implementations();
+                int inBlock = OneDnn.activationBlock(s.in(), true);
+                int outBlock = OneDnn.activationBlock(s.out(), true);
+                ConvPrimitives bp = new ConvPrimitives(new ConvPrimitives.Geometry(s.batch(), s.in(), s.size(),
+                        s.size(), s.out(), 1, s.kernel(), s.kernel(), 1, 1, p, p, 1, 1, false), inBlock, outBlock);
+                // The same bytes read as blocked arrays: the numbers differ, the work does not.
+                double bf = best(() -> bp.forward(x, w, null, y));
+                double bb = best(() -> bp.backward(x, w, dy, dx, dw, null));
+                blocked = String.format(Locale.ROOT, "%.0f / %.0f", s.flops() / bf / 1e9, 2 * s.flops() / bb / 1e9);
             }
-            sb.append(String.format(Locale.ROOT, "%-28s %16s %16s  %s%n",
+            sb.append(String.format(Locale.ROOT, "%-28s %16s %16s %16s  %s%n",
                     String.format(Locale.ROOT, "%d, %d->%d, %dx%d, %dx%d", s.batch(), s.in(), s.out(), s.size(),
                             s.size(), s.kernel(), s.kernel()),
                     String.format(Locale.ROOT, "%.0f / %.0f", s.flops() / lf / 1e9, 2 * s.flops() / lb / 1e9),
-                    oneDnn, kernels));
+                    oneDnn, blocked, kernels));
         }
         return sb.toString();
     }
