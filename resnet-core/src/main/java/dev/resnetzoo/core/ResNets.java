@@ -45,6 +45,12 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * ({@link ConvolutionImpl#DL4J}) the ReLUs and adds are separate vertices ({@code relu},
  * {@code layerS.B.relu1}/{@code relu2}, {@code layerS.B.add}).
  *
+ * <p>The arrays inside a block, and a block's output inside a stage, are declared private to this
+ * project's layers ({@link NativeConvolution#withBlockedInput()} and its kin): on the oneDNN
+ * runtime they hold oneDNN's channel-blocked layout, so no reorder runs between the layers. Stage
+ * outputs, the stem output and the arrays of squeeze-and-excitation stay NCHW; read activations at
+ * those taps ({@link #tapVertex}).
+ *
  * <p>Training settings (updater, seed, regularisation) are not part of the architecture: pass them
  * in a {@link NeuralNetConfiguration.Builder} to {@link #configuration(ResNetSpec, NeuralNetConfiguration.Builder, ConvolutionImpl)}.
  */
