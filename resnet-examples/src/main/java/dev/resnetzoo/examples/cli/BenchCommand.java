@@ -5,6 +5,8 @@ import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.examples.bench.ConvShapeBenchmark;
+import dev.resnetzoo.examples.bench.InferenceBenchmark;
+import dev.resnetzoo.examples.bench.PlanSoak;
 import dev.resnetzoo.examples.bench.ResNetBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,11 +46,52 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--conv", description = "instead: single convolutions of ResNet shapes, GFLOP/s on both runtimes")
     boolean conv;
 
+    @Option(names = "--inference", description = "instead: inference on every engine (plan fp32/bf16, DL4J graph, PyTorch, "
+            + "ONNX Runtime) for resnet50 and resnext50_32x4d at batch 1 and 8, and cost growth (batch 1/8/32, 224/320 px)")
+    boolean inference;
+
+    @Option(names = "--models", split = ",", description = "with --inference: architectures (default resnet50,resnext50_32x4d)")
+    List<String> models = List.of("resnet50", "resnext50_32x4d");
+
+    @Option(names = "--no-growth", description = "with --inference: skip the batch/size growth table")
+    boolean noGrowth;
+
+    @Option(names = "--no-ort", description = "with --inference: skip ONNX Runtime")
+    boolean noOrt;
+
+    @Option(names = "--no-graph", description = "with --inference: skip the DL4J graph")
+    boolean noGraph;
+
+    @Option(names = "--soak", paramLabel = "CALLS", description = "instead: CALLS plan calls from 2 threads in 4 rounds "
+            + "(a plan closed and rebuilt per round), printing resident memory")
+    int soak;
+
     @Option(names = "--repo", description = "repository root holding scripts/ (default: current directory)")
     Path repo = Path.of(System.getProperty("resnet.home", "."));
 
     @Override
     public Integer call() throws Exception {
+        if (soak > 0) {
+            PlanSoak.run(soak, 4, 2, System.out);
+            return 0;
+        }
+        if (inference) {
+            InferenceBenchmark b = new InferenceBenchmark(warmup, iters, repo, System.err).engines(!noPytorch, !noOrt);
+            StringBuilder out = new StringBuilder();
+            for (String m : models) {
+                System.err.println("measuring " + m + "...");
+                String t = b.run(m, List.of(new int[] {1, 224}, new int[] {8, 224}), !noGraph);
+                System.out.print(t);
+                out.append(t);
+            }
+            if (!noGrowth) {
+                System.err.println("measuring cost growth of " + models.get(0) + "...");
+                System.out.print(b.run(models.get(0), List.of(new int[] {1, 224}, new int[] {8, 224}, new int[] {32, 224},
+                        new int[] {1, 320}, new int[] {8, 320}, new int[] {32, 320}), false));
+            }
+            b.notes().forEach(n -> System.out.println("note: " + n));
+            return 0;
+        }
         if (conv) {
             System.out.print(new ConvShapeBenchmark(warmup, Math.max(iters, 7)).run());
             return 0;
