@@ -62,6 +62,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-graph", description = "with --inference: skip the DL4J graph")
     boolean noGraph;
 
+    @Option(names = "--accuracy", paramLabel = "MODEL.zip", description = "instead: Fashion-MNIST test accuracy and speed of "
+            + "a trained model on the graph, the fp32 plan and the bf16 plan")
+    Path accuracy;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "with --accuracy: Fashion-MNIST directory")
+    Path data;
+
     @Option(names = "--soak", paramLabel = "CALLS", description = "instead: CALLS plan calls from 2 threads in 4 rounds "
             + "(a plan closed and rebuilt per round), printing resident memory")
     int soak;
@@ -71,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (accuracy != null) {
+            dev.resnetzoo.examples.bench.PrecisionAccuracy.run(accuracy, data, 256, System.out);
+            return 0;
+        }
         if (soak > 0) {
             PlanSoak.run(soak, 4, 2, System.out);
             return 0;
