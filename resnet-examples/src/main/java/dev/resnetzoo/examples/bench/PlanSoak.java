@@ -35,18 +35,33 @@ public final class PlanSoak {
      * @throws Exception if a call fails
      */
     public static void run(int calls, int rounds, int threads, PrintStream out) throws Exception {
+        run(calls, rounds, threads, true, out);
+    }
+
+    /**
+     * @param calls   calls in all
+     * @param rounds  rounds (a row of the table each)
+     * @param threads concurrent callers
+     * @param rebuild whether each round compiles a new plan and closes it (else one plan for all rounds)
+     * @param out     where the rows go
+     * @throws Exception if a call fails
+     */
+    public static void run(int calls, int rounds, int threads, boolean rebuild, PrintStream out) throws Exception {
         ResNetSpec spec = Variant.RESNET18.spec().toBuilder().input(3, 64, 64).numClasses(10).build();
         ComputationGraph graph = ResNets.create(spec);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64);
         INDArray y = Nd4j.rand(DataType.FLOAT, 3, 3, 80, 64);
-        out.printf(Locale.ROOT, "soak: %s at 64x64 and 80x64, batch 2 and 3, %d calls from %d threads in %d rounds "
-                + "(a new plan each round, the last one closed)%n", spec.name(), calls, threads, rounds);
-        out.printf(Locale.ROOT, "%8s %10s %12s%n", "round", "calls", "VmRSS MB");
-        out.printf(Locale.ROOT, "%8s %10d %12.1f%n", "start", 0, rssMb());
+        out.printf(Locale.ROOT, "soak: %s at 64x64 and 80x64, batch 2 and 3, %d calls from %d threads in %d rounds (%s)%n",
+                spec.name(), calls, threads, rounds, rebuild ? "a new plan each round, closed after it" : "one plan");
+        out.printf(Locale.ROOT, "%8s %10s %12s %16s %18s%n", "round", "calls", "VmRSS MB", "JVM heap used MB",
+                "JavaCPP tracked MB");
+        row(out, "start", 0);
         AtomicLong done = new AtomicLong();
         int perRound = calls / rounds;
+        InferencePlan shared = rebuild ? null : InferencePlan.builder(graph).optSpec(spec).build();
         for (int r = 1; r <= rounds; r++) {
-            try (InferencePlan plan = InferencePlan.builder(graph).optSpec(spec).build()) {
+            InferencePlan plan = rebuild ? InferencePlan.builder(graph).optSpec(spec).build() : shared;
+            try {
                 List<Thread> workers = new ArrayList<>();
                 List<Throwable> failures = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
@@ -77,11 +92,28 @@ public final class PlanSoak {
                 if (!failures.isEmpty()) {
                     throw new IllegalStateException("a soak call failed", failures.get(0));
                 }
+            } finally {
+                if (rebuild) {
+                    plan.close();
+                }
             }
-            System.gc();
-            out.printf(Locale.ROOT, "%8d %10d %12.1f%n", r, done.get(), rssMb());
+            row(out, String.valueOf(r), done.get());
+        }
+        if (shared != null) {
+            shared.close();
+            row(out, "closed", done.get());
         }
         graph.close();
+    }
+
+    private static void row(PrintStream out, String round, long calls) throws IOException, InterruptedException {
+        // Output arrays are freed when collected: collect, and give the deallocator thread a moment.
+        System.gc();
+        Thread.sleep(200);
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        out.printf(Locale.ROOT, "%8s %10d %12.1f %16.1f %18.1f%n", round, calls, rssMb(),
+                (rt.totalMemory() - rt.freeMemory()) / 1048576.0, org.bytedeco.javacpp.Pointer.totalBytes() / 1048576.0);
     }
 
     static double rssMb() throws IOException {

@@ -69,9 +69,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "with --accuracy: Fashion-MNIST directory")
     Path data;
 
-    @Option(names = "--soak", paramLabel = "CALLS", description = "instead: CALLS plan calls from 2 threads in 4 rounds "
-            + "(a plan closed and rebuilt per round), printing resident memory")
+    @Option(names = "--soak", paramLabel = "CALLS", description = "instead: CALLS plan calls from 2 threads in rounds "
+            + "on one plan, then again with a plan compiled and closed per round, printing resident memory")
     int soak;
+
+    @Option(names = "--soak-rounds", paramLabel = "N", description = "with --soak: rounds, one table row each (default 8)")
+    int soakRounds = 8;
 
     @Option(names = "--repo", description = "repository root holding scripts/ (default: current directory)")
     Path repo = Path.of(System.getProperty("resnet.home", "."));
@@ -83,7 +86,8 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         if (soak > 0) {
-            PlanSoak.run(soak, 4, 2, System.out);
+            PlanSoak.run(soak, soakRounds, 2, false, System.out);
+            PlanSoak.run(soak, soakRounds, 2, true, System.out);
             return 0;
         }
         if (inference) {
