@@ -110,7 +110,8 @@ final class PredictCommand implements Callable<Integer> {
             requireFile(labelsFile, "labels file");
         }
         Precision prec = Precision.parse(precision);
-        InferenceEngine chosen = InferenceEngine.resolve(InferenceEngine.parse(engine));
+        InferenceEngine requested = InferenceEngine.parse(engine);
+        InferenceEngine chosen = InferenceEngine.resolve(requested);
         if (chosen == InferenceEngine.GRAPH && prec != Precision.FP32) {
             throw new IllegalArgumentException("--precision " + precision + " needs --engine plan; the graph computes in fp32");
         }
@@ -121,10 +122,19 @@ final class PredictCommand implements Callable<Integer> {
         try {
             List<Sample> samples = new ArrayList<>();
             INDArray x = batch(inputShape(graph, entry), entry, samples);
+            String engineLine = null;
             if (chosen == InferenceEngine.PLAN) {
-                plan = InferencePlan.builder(graph).optPrecision(prec).build();
+                try {
+                    plan = InferencePlan.builder(graph).optPrecision(prec).build();
+                } catch (IllegalArgumentException e) {
+                    if (requested == InferenceEngine.PLAN || prec != Precision.FP32) {
+                        throw e;
+                    }
+                    engineLine = "inference engine: graph (the model could not be compiled into a plan: " + e.getMessage() + ")";
+                }
             }
-            System.err.println(chosen.describe(prec));
+            System.err.println(engineLine != null ? engineLine : (plan != null ? InferenceEngine.PLAN : InferenceEngine.GRAPH)
+                    .describe(prec));
             INDArray logits = forward(graph, plan, x);
             int classes = (int) logits.size(1);
             List<String> labels = labels(entry, classes);
