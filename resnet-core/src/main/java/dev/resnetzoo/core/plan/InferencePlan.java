@@ -196,16 +196,6 @@ public final class InferencePlan implements AutoCloseable {
         }
     }
 
-    /** Every step of the program for one shape with oneDNN's implementation, one per line. */
-    String listing(long batch, int height, int width) {
-        acquire();
-        try {
-            return program(batch, height, width).listing();
-        } finally {
-            release();
-        }
-    }
-
     /**
      * Releases the plan's native memory (weights, primitives, execution contexts). Calls in
      * progress finish first; later calls throw {@link IllegalStateException}. Idempotent.

@@ -484,16 +484,6 @@ final class Program {
                 steps.size() - taps.size(), reorders, impls, slotBytes.length, (act + scratchBytes) / 1e6);
     }
 
-    /** @return labels and implementations of every step, one per line (for profiling) */
-    String listing() {
-        StringBuilder sb = new StringBuilder();
-        for (Step s : steps) {
-            sb.append(s.label).append(": ").append(s.implementation).append(s.tap != null ? " (on request)" : "")
-                    .append('\n');
-        }
-        return sb.toString();
-    }
-
     /** Frees the contexts and primitives. The caller guarantees no call is running. */
     void close() {
         for (Context c; (c = all.poll()) != null; ) {
