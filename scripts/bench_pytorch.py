@@ -58,6 +58,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--no-train", action="store_true", help="inference only (train_img_s is null)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -72,6 +73,10 @@ def main():
             model(x)
 
     t_inf = timed(infer, a.warmup, a.iters)
+    if a.no_train:
+        print(json.dumps({"model": a.model, "batch": a.batch, "size": a.size, "threads": a.threads,
+                          "torch": torch.__version__, "inference_img_s": a.batch / t_inf, "train_img_s": None}))
+        return
 
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -43,6 +43,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code full-conformance}: run it alone with {@code -Dgroups=full-conformance}, leave it out with
  * {@code -DexcludedGroups=full-conformance}.
  *
+ * <p>Each variant's graph is also compiled into an fp32 {@code InferencePlan}: its logits are held
+ * to the same tolerance against PyTorch, its taps against the graph ({@link PlanConformanceTest}).
+ *
  * <p>Tolerance: {@code max|dl4j - torch| <= 1e-4 * max|torch| + 1e-5}.
  */
 @Tag("full-conformance")
@@ -71,9 +74,9 @@ class ConformanceFullTest {
     static void summary() {
         if (!ROWS.isEmpty()) {
             System.out.printf(Locale.ROOT, "%nfull-size conformance, %dx3x%dx%d, %.0f s in all%n"
-                            + "%-20s %10s %10s %10s %8s %8s %8s %8s %8s%n",
+                            + "%-20s %10s %10s %10s %10s %8s %8s %8s %8s %8s%n",
                     BATCH, size(), size(), (System.nanoTime() - started) / 1e9,
-                    "variant", "max|torch|", "max err", "relative", "torch s", "read s", "build s", "load s", "fwd s");
+                    "variant", "max|torch|", "max err", "relative", "plan err", "torch s", "read s", "build s", "load s", "fwd s");
             ROWS.forEach(System.out::println);
         }
     }
@@ -145,10 +148,13 @@ class ConformanceFullTest {
         assertTrue(report.isComplete(), report.toString());
         double err = f.check(graph, f.file("logits.npy"));
         long t5 = System.nanoTime();
+        // the compiled inference plan on the same weights: logits against PyTorch, taps against the graph
+        double planErr = dev.resnetzoo.core.onednn.OneDnn.available()
+                ? PlanConformanceTest.check(f, graph, f.spec()) : Double.NaN;
         double scale = Npy.read(f.file("logits.npy")).amaxNumber().doubleValue();
         graph.close();
-        String row = String.format(Locale.ROOT, "%-20s %10.4g %10.3g %10.3g %8.1f %8.1f %8.1f %8.1f %8.1f",
-                variant.id(), scale, err, err / scale, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+        String row = String.format(Locale.ROOT, "%-20s %10.4g %10.3g %10.3g %10.3g %8.1f %8.1f %8.1f %8.1f %8.1f",
+                variant.id(), scale, err, err / scale, planErr, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
                 (t4 - t3) / 1e9, (t5 - t4) / 1e9);
         ROWS.add(row);
         System.out.println(row);

@@ -164,7 +164,11 @@ public final class OneDnn {
         return s;
     }
 
-    static dnnl_engine engine() {
+    /**
+     * @return the process's CPU engine, shared by every primitive this project creates
+     * @throws IllegalStateException if oneDNN is unavailable
+     */
+    public static dnnl_engine engine() {
         return requireState().engine();
     }
 

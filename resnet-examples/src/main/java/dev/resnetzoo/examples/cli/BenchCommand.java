@@ -5,6 +5,8 @@ import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.core.layers.LayerRuntime;
 import dev.resnetzoo.examples.bench.ConvShapeBenchmark;
+import dev.resnetzoo.examples.bench.InferenceBenchmark;
+import dev.resnetzoo.examples.bench.PlanSoak;
 import dev.resnetzoo.examples.bench.ResNetBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,11 +46,67 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--conv", description = "instead: single convolutions of ResNet shapes, GFLOP/s on both runtimes")
     boolean conv;
 
+    @Option(names = "--inference", description = "instead: inference on every engine (plan fp32/bf16, DL4J graph, PyTorch, "
+            + "ONNX Runtime) for resnet50 and resnext50_32x4d at batch 1 and 8, and cost growth (batch 1/8/32, 224/320 px)")
+    boolean inference;
+
+    @Option(names = "--models", split = ",", description = "with --inference: architectures (default resnet50,resnext50_32x4d)")
+    List<String> models = List.of("resnet50", "resnext50_32x4d");
+
+    @Option(names = "--no-growth", description = "with --inference: skip the batch/size growth table")
+    boolean noGrowth;
+
+    @Option(names = "--no-ort", description = "with --inference: skip ONNX Runtime")
+    boolean noOrt;
+
+    @Option(names = "--no-graph", description = "with --inference: skip the DL4J graph")
+    boolean noGraph;
+
+    @Option(names = "--accuracy", paramLabel = "MODEL.zip", description = "instead: Fashion-MNIST test accuracy and speed of "
+            + "a trained model on the graph, the fp32 plan and the bf16 plan")
+    Path accuracy;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "with --accuracy: Fashion-MNIST directory")
+    Path data;
+
+    @Option(names = "--soak", paramLabel = "CALLS", description = "instead: CALLS plan calls from 2 threads in rounds "
+            + "on one plan, then again with a plan compiled and closed per round, printing resident memory")
+    int soak;
+
+    @Option(names = "--soak-rounds", paramLabel = "N", description = "with --soak: rounds, one table row each (default 8)")
+    int soakRounds = 8;
+
     @Option(names = "--repo", description = "repository root holding scripts/ (default: current directory)")
     Path repo = Path.of(System.getProperty("resnet.home", "."));
 
     @Override
     public Integer call() throws Exception {
+        if (accuracy != null) {
+            dev.resnetzoo.examples.bench.PrecisionAccuracy.run(accuracy, data, 256, System.out);
+            return 0;
+        }
+        if (soak > 0) {
+            PlanSoak.run(soak, soakRounds, 2, false, System.out);
+            PlanSoak.run(soak, soakRounds, 2, true, System.out);
+            return 0;
+        }
+        if (inference) {
+            InferenceBenchmark b = new InferenceBenchmark(warmup, iters, repo, System.err).engines(!noPytorch, !noOrt);
+            StringBuilder out = new StringBuilder();
+            for (String m : models) {
+                System.err.println("measuring " + m + "...");
+                String t = b.run(m, List.of(new int[] {1, 224}, new int[] {8, 224}), !noGraph);
+                System.out.print(t);
+                out.append(t);
+            }
+            if (!noGrowth) {
+                System.err.println("measuring cost growth of " + models.get(0) + "...");
+                System.out.print(b.run(models.get(0), List.of(new int[] {1, 224}, new int[] {8, 224}, new int[] {32, 224},
+                        new int[] {1, 320}, new int[] {8, 320}, new int[] {32, 320}), false));
+            }
+            b.notes().forEach(n -> System.out.println("note: " + n));
+            return 0;
+        }
         if (conv) {
             System.out.print(new ConvShapeBenchmark(warmup, Math.max(iters, 7)).run());
             return 0;

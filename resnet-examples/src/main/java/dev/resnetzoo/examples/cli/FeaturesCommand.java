@@ -1,5 +1,7 @@
 package dev.resnetzoo.examples.cli;
 
+import dev.resnetzoo.core.plan.InferenceEngine;
+import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.examples.finetune.ModelSource;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.io.AtomicFiles;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Parameters;
  * {@code ./resnet features --model M --layer L INPUT... --out FILE.npy}: the activations of a tap
  * for images (preprocessed as the weights or model require) or preprocessed {@code .npy} arrays
  * {@code [N, 3, H, W]}, written as a float32 {@code .npy}: {@code [N, C]} for {@code pool} (and with
- * {@code --pooled}), else {@code [N, C, H, W]}.
+ * {@code --pooled}), else {@code [N, C, H, W]}. The named taps run on the compiled inference plan on
+ * CPU unless {@code --engine graph} (stderr says which engine ran).
  */
 @Command(name = "features", sortOptions = false,
         description = "Extract features at a tap (stem, layer1..layerN, pool, logits) and write them as .npy.")
@@ -49,6 +52,13 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "16", description = "images per forward pass (default 16)")
     int batch;
 
+    @Option(names = "--engine", paramLabel = "E", defaultValue = "auto",
+            description = "plan (oneDNN, the default on CPU), graph (DL4J, the reference) or auto")
+    String engine;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32", description = "plan precision: fp32 or bf16")
+    String precision;
+
     @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "output file")
     Path out;
 
@@ -62,6 +72,9 @@ final class FeaturesCommand implements Callable<Integer> {
                 throw new NoSuchFileException(p.toString(), null, "no such input file");
             }
         }
+        InferenceEngine chosen = InferenceEngine.parse(engine);
+        Precision prec = Precision.parse(precision);
+        prec.requireSupported();
         ModelSource source = ModelSource.load(model, weights, null, imageSize);
         Taps.vertex(source.graph(), layer); // fail early, listing the valid taps
         ImagePreprocessor pre = ImagePreprocessor.of(source.preprocessing());
@@ -86,8 +99,12 @@ final class FeaturesCommand implements Callable<Integer> {
             parts.add(pre.preprocess(images));
         }
         INDArray x = parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
-        INDArray f = FeatureExtractor.builder(source.graph()).optBatchSize(batch).optPooled(pooled).build()
-                .extract(x.castTo(DataType.FLOAT), layer);
+        INDArray f;
+        try (FeatureExtractor fx = FeatureExtractor.builder(source.graph()).optBatchSize(batch).optPooled(pooled)
+                .optEngine(chosen).optPrecision(prec).build()) {
+            f = fx.extract(x.castTo(DataType.FLOAT), layer);
+            System.err.println(fx.describeEngine());
+        }
         AtomicFiles.writeVia(out, tmp -> Npy.write(tmp, f));
         System.out.println(out + ": " + Arrays.toString(f.shape()) + " (" + Taps.canonical(source.graph(), layer) + ")");
         return 0;

@@ -1,6 +1,9 @@
 package dev.resnetzoo.examples.cli;
 
 import dev.resnetzoo.core.ResNets;
+import dev.resnetzoo.core.plan.InferenceEngine;
+import dev.resnetzoo.core.plan.InferencePlan;
+import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.Pretrained;
 import dev.resnetzoo.zoo.io.AtomicFiles;
@@ -51,6 +54,10 @@ import picocli.CommandLine.Parameters;
  * {@code --labels} (one per line), else the entry's labels, else ImageNet-1k's when the model has
  * 1000 classes. {@code --output-npy} writes the logits ({@code fc} activations, before softmax)
  * as a float32 {@code [N, classes]} array, atomically.
+ *
+ * <p><b>Engine.</b> On the CPU backend the graph is compiled into an {@link InferencePlan} (oneDNN
+ * primitives, batch norm folded) unless {@code --engine graph}; the line {@code inference engine: ...}
+ * on stderr says which ran. {@code --precision bf16} runs the plan in bfloat16.
  */
 @Command(name = "predict", description = "Classify images or preprocessed .npy arrays [N,C,H,W]; print the top-k classes.")
 final class PredictCommand implements Callable<Integer> {
@@ -74,6 +81,13 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "FILE", description = "class names, one per line")
     Path labelsFile;
 
+    @Option(names = "--engine", paramLabel = "E", defaultValue = "auto",
+            description = "plan (oneDNN, the default on CPU), graph (DL4J, the reference) or auto")
+    String engine;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32", description = "plan precision: fp32 or bf16")
+    String precision;
+
     @Parameters(paramLabel = "INPUT", arity = "1..*", description = "image files (JPEG, PNG) or .npy arrays [N,C,H,W]")
     List<Path> inputs;
 
@@ -95,12 +109,33 @@ final class PredictCommand implements Callable<Integer> {
         if (labelsFile != null) {
             requireFile(labelsFile, "labels file");
         }
+        Precision prec = Precision.parse(precision);
+        InferenceEngine requested = InferenceEngine.parse(engine);
+        InferenceEngine chosen = InferenceEngine.resolve(requested);
+        if (chosen == InferenceEngine.GRAPH && prec != Precision.FP32) {
+            throw new IllegalArgumentException("--precision " + precision + " needs --engine plan; the graph computes in fp32");
+        }
+        prec.requireSupported();
         WeightsEntry entry = weights == null ? null : Registry.builtin().get(weights);
         ComputationGraph graph = model != null ? restore(model) : Pretrained.builder().build().load(entry);
+        InferencePlan plan = null;
         try {
             List<Sample> samples = new ArrayList<>();
             INDArray x = batch(inputShape(graph, entry), entry, samples);
-            INDArray logits = forward(graph, x);
+            String engineLine = null;
+            if (chosen == InferenceEngine.PLAN) {
+                try {
+                    plan = InferencePlan.builder(graph).optPrecision(prec).build();
+                } catch (IllegalArgumentException e) {
+                    if (requested == InferenceEngine.PLAN || prec != Precision.FP32) {
+                        throw e;
+                    }
+                    engineLine = "inference engine: graph (the model could not be compiled into a plan: " + e.getMessage() + ")";
+                }
+            }
+            System.err.println(engineLine != null ? engineLine : (plan != null ? InferenceEngine.PLAN : InferenceEngine.GRAPH)
+                    .describe(prec));
+            INDArray logits = forward(graph, plan, x);
             int classes = (int) logits.size(1);
             List<String> labels = labels(entry, classes);
             INDArray probs = softmax(logits);
@@ -114,6 +149,9 @@ final class PredictCommand implements Callable<Integer> {
                 });
             }
         } finally {
+            if (plan != null) {
+                plan.close();
+            }
             graph.close();
         }
         return 0;
@@ -238,19 +276,22 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** Logits of the whole batch, {@value #CHUNK} samples per forward pass. */
-    private static INDArray forward(ComputationGraph graph, INDArray x) {
+    private static INDArray forward(ComputationGraph graph, InferencePlan plan, INDArray x) {
         long n = x.size(0);
         if (n <= CHUNK) {
-            return logits(graph, x);
+            return logits(graph, plan, x);
         }
         List<INDArray> parts = new ArrayList<>();
         for (long i = 0; i < n; i += CHUNK) {
-            parts.add(logits(graph, x.get(NDArrayIndex.interval(i, Math.min(n, i + CHUNK))).dup('c')));
+            parts.add(logits(graph, plan, x.get(NDArrayIndex.interval(i, Math.min(n, i + CHUNK))).dup('c')));
         }
         return Nd4j.concat(0, parts.toArray(new INDArray[0]));
     }
 
-    private static INDArray logits(ComputationGraph graph, INDArray x) {
+    private static INDArray logits(ComputationGraph graph, InferencePlan plan, INDArray x) {
+        if (plan != null) {
+            return plan.output(x);
+        }
         Map<String, INDArray> acts = graph.feedForward(x, false);
         return acts.get(ResNets.CLASSIFIER).detach();
     }

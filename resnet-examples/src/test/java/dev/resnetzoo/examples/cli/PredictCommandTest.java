@@ -205,4 +205,28 @@ class PredictCommandTest {
         assertTrue(r.errorLines().get(0).contains("resnet18-f37072fd.pth is not in the cache and offline mode is on"),
                 r.err());
     }
+
+    @Test
+    void theEngineIsPrintedAndGraphAndPlanGiveTheSameLogits() throws IOException {
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 3, 32, 32);
+        Path npy = tmp.resolve("x.npy");
+        Npy.write(npy, x);
+        Path viaPlan = tmp.resolve("plan.npy");
+        Path viaGraph = tmp.resolve("graph.npy");
+        Run plan = ImportCommandTest.run("predict", "--model", model.toString(), npy.toString(), "--output-npy",
+                viaPlan.toString());
+        Run graph = ImportCommandTest.run("predict", "--model", model.toString(), npy.toString(), "--engine", "graph",
+                "--output-npy", viaGraph.toString());
+        assertEquals(0, plan.code(), plan.err());
+        assertEquals(0, graph.code(), graph.err());
+        assertTrue(plan.err().contains("inference engine: plan"), plan.err());
+        assertTrue(graph.err().contains("inference engine: graph"), graph.err());
+        INDArray a = Npy.read(viaPlan);
+        INDArray b = Npy.read(viaGraph);
+        double scale = b.amaxNumber().doubleValue();
+        assertTrue(a.sub(b).amaxNumber().doubleValue() <= 1e-4 * scale + 1e-5, a + "\nvs\n" + b);
+        Run bad = ImportCommandTest.run("predict", "--model", model.toString(), npy.toString(), "--engine", "fast");
+        assertEquals(List.of("error: unknown engine 'fast': expected plan, graph or auto"), bad.errorLines());
+    }
 }

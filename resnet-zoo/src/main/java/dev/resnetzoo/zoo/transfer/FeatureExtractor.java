@@ -1,5 +1,8 @@
 package dev.resnetzoo.zoo.transfer;
 
+import dev.resnetzoo.core.plan.InferenceEngine;
+import dev.resnetzoo.core.plan.InferencePlan;
+import dev.resnetzoo.core.plan.Precision;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,18 +27,80 @@ import org.nd4j.linalg.factory.Nd4j;
  * }</pre>
  *
  * The forward pass runs in inference mode (batch norm uses its running statistics) and stops at the
- * requested vertex. The graph is not modified.
+ * requested tap. The graph is not modified.
+ *
+ * <p><b>Engine.</b> On the CPU backend the named taps are computed by an {@link InferencePlan}
+ * compiled from the graph on first use (see {@link InferenceEngine}; {@code optEngine(GRAPH)} or
+ * {@code -Dresnet.engine=graph} switch back); vertex names other than the taps, and the CUDA
+ * backend, use the graph. The plan copies the parameters when it is compiled: build a new extractor
+ * after changing the graph's weights. {@link #close()} releases the plan's native memory.
  */
-public final class FeatureExtractor {
+public final class FeatureExtractor implements AutoCloseable {
 
     private final ComputationGraph graph;
     private final int batchSize;
     private final boolean pooled;
+    private final InferenceEngine engine;
+    private final boolean engineRequested;
+    private final Precision precision;
+    private InferencePlan plan;
+    private String planFailure;
 
     private FeatureExtractor(Builder b) {
         this.graph = b.graph;
         this.batchSize = b.batchSize;
         this.pooled = b.pooled;
+        this.engineRequested = b.engine != null;
+        this.precision = b.precision;
+        this.engine = InferenceEngine.resolve(b.engine);
+        if (engine == InferenceEngine.GRAPH && precision != Precision.FP32) {
+            throw new IllegalArgumentException("precision " + precision + " needs the plan engine; the graph computes in "
+                    + "its own data type");
+        }
+    }
+
+    /**
+     * @return the engine named taps are computed by: {@link InferenceEngine#PLAN} unless the graph was
+     *         chosen, the backend is not the CPU, or the graph could not be compiled into a plan
+     */
+    public InferenceEngine engine() {
+        return engine == InferenceEngine.PLAN && planFailure == null ? InferenceEngine.PLAN : InferenceEngine.GRAPH;
+    }
+
+    /** @return a line saying which engine runs (and why the graph, if the plan could not be compiled) */
+    public String describeEngine() {
+        if (engine == InferenceEngine.PLAN && planFailure != null) {
+            return "inference engine: graph (the graph could not be compiled into a plan: " + planFailure + ")";
+        }
+        return engine.describe(precision);
+    }
+
+    /** Releases the plan's native memory, if one was compiled. The extractor stays usable (it compiles again). */
+    @Override
+    public synchronized void close() {
+        if (plan != null) {
+            plan.close();
+            plan = null;
+        }
+    }
+
+    /** The plan, compiled on first use; null when the graph runs instead. */
+    private synchronized InferencePlan plan() {
+        if (engine != InferenceEngine.PLAN || planFailure != null) {
+            return null;
+        }
+        if (plan == null) {
+            try {
+                plan = InferencePlan.builder(graph).optPrecision(precision).build();
+            } catch (IllegalArgumentException e) {
+                if (engineRequested) {
+                    throw e;
+                }
+                planFailure = e.getMessage();
+                return null;
+            }
+        }
+        return plan;
     }
 
     /**
@@ -81,6 +146,14 @@ public final class FeatureExtractor {
         if (input.rank() != 4) {
             throw new IllegalArgumentException("input must be [N, C, H, W], got shape "
                     + java.util.Arrays.toString(input.shape()));
+        }
+        List<String> canonical = new ArrayList<>();
+        for (String t : taps) {
+            canonical.add(Taps.canonical(graph, t));
+        }
+        InferencePlan compiled = plan();
+        if (compiled != null && canonical.stream().allMatch(compiled::hasTap)) {
+            return extractWithPlan(compiled, input, taps, canonical);
         }
         List<String> vertices = new ArrayList<>();
         int[] topo = graph.topologicalSortOrder();
@@ -129,6 +202,30 @@ public final class FeatureExtractor {
         return out;
     }
 
+    private Map<String, INDArray> extractWithPlan(InferencePlan p, INDArray input, List<String> taps,
+                                                  List<String> canonical) {
+        long n = input.size(0);
+        List<List<INDArray>> parts = new ArrayList<>();
+        for (int i = 0; i < taps.size(); i++) {
+            parts.add(new ArrayList<>());
+        }
+        for (long from = 0; from < n; from += batchSize) {
+            long to = Math.min(n, from + batchSize);
+            INDArray batch = n <= batchSize ? input
+                    : input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup();
+            Map<String, INDArray> acts = p.output(batch, canonical);
+            for (int i = 0; i < taps.size(); i++) {
+                parts.get(i).add(postprocess(acts.get(canonical.get(i))));
+            }
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (int i = 0; i < taps.size(); i++) {
+            List<INDArray> part = parts.get(i);
+            out.put(taps.get(i), part.size() == 1 ? part.get(0) : Nd4j.concat(0, part.toArray(INDArray[]::new)));
+        }
+        return out;
+    }
+
     /**
      * Featurizes a whole data set: the features at {@code tap} with the data set's labels.
      *
@@ -167,6 +264,8 @@ public final class FeatureExtractor {
         private final ComputationGraph graph;
         private int batchSize = 32;
         private boolean pooled;
+        private InferenceEngine engine;
+        private Precision precision = Precision.FP32;
 
         private Builder(ComputationGraph graph) {
             this.graph = Objects.requireNonNull(graph, "graph");
@@ -187,7 +286,29 @@ public final class FeatureExtractor {
             return this;
         }
 
-        /** @return the extractor */
+        /**
+         * @param engine {@link InferenceEngine#PLAN} or {@link InferenceEngine#GRAPH}; null (default) for
+         *               the property {@code resnet.engine}, else the plan on CPU and the graph elsewhere
+         * @return this
+         */
+        public Builder optEngine(InferenceEngine engine) {
+            this.engine = engine;
+            return this;
+        }
+
+        /**
+         * @param precision the plan's precision (default fp32; bf16 needs AVX512-BF16 and the plan engine)
+         * @return this
+         */
+        public Builder optPrecision(Precision precision) {
+            this.precision = Objects.requireNonNull(precision, "precision");
+            return this;
+        }
+
+        /**
+         * @return the extractor
+         * @throws IllegalStateException if the plan engine is requested where it cannot run
+         */
         public FeatureExtractor build() {
             return new FeatureExtractor(this);
         }
