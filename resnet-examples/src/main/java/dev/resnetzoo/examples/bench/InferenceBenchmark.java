@@ -149,7 +149,7 @@ public final class InferenceBenchmark {
         for (int[] c : configs) {
             cmd.add(c[0] + "," + c[1]);
         }
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = PeerProcess.of(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         Map<String, Double> out = new LinkedHashMap<>();
         String problem = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -240,7 +240,7 @@ public final class InferenceBenchmark {
         }
         Path script = repo.resolve("scripts/export_onnx.py");
         Path log = work.resolve(model + ".export.log");
-        Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), model, out.toString())
+        Process p = PeerProcess.of("/usr/bin/python3", script.toString(), model, out.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0 || !Files.isRegularFile(out)) {
             String tail = Files.isRegularFile(log) ? Files.readString(log).strip() : "";
@@ -254,7 +254,7 @@ public final class InferenceBenchmark {
 
     private Double pytorch(String model, int batch, int size, int iters) throws IOException, InterruptedException {
         Path script = repo.resolve("scripts/bench_pytorch.py");
-        Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), model, "--no-train",
+        Process p = PeerProcess.of("/usr/bin/python3", script.toString(), model, "--no-train",
                 "--batch", String.valueOf(batch), "--size", String.valueOf(size), "--threads", String.valueOf(THREADS),
                 "--warmup", String.valueOf(warmup), "--iters", String.valueOf(iters))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();

@@ -147,7 +147,7 @@ public final class ResNetBenchmark {
         List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString(), model,
                 "--batch", String.valueOf(batch), "--size", String.valueOf(spec.inputHeight()),
                 "--warmup", String.valueOf(warmup), "--iters", String.valueOf(iterations)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = PeerProcess.of(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String last = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
