@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./resnet bench}: images/s of this project's graph, DL4J's stock graph and PyTorch, in one run. */
-@Command(name = "bench", description = "Benchmark inference and training images/s: oneDNN and libnd4j runtimes, PyTorch (and DL4J's stock layers).")
+@Command(mixinStandardHelpOptions = true, name = "bench", description = "Benchmark inference and training images/s: oneDNN and libnd4j runtimes, PyTorch (and DL4J's stock layers).")
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ARCH", description = "architecture (default resnet50)")
     String arch = "resnet50";

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * environment variables (see {@link dev.resnetzoo.zoo.download.ZooCache}). Nothing is converted:
  * {@code predict --weights TAG} does that on first use.
  */
-@Command(name = "download", description = "Download and verify the weights of a registry entry into the cache; print the path.")
+@Command(mixinStandardHelpOptions = true, name = "download", description = "Download and verify the weights of a registry entry into the cache; print the path.")
 final class DownloadCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "TAG", description = "a tag, alias or architecture (its default weights), "

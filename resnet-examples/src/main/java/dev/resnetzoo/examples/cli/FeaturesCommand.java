@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
  * {@code --pooled}), else {@code [N, C, H, W]}. The named taps run on the compiled inference plan on
  * CPU unless {@code --engine graph} (stderr says which engine ran).
  */
-@Command(name = "features", sortOptions = false,
+@Command(mixinStandardHelpOptions = true, name = "features", sortOptions = false,
         description = "Extract features at a tap (stem, layer1..layerN, pool, logits) and write them as .npy.")
 final class FeaturesCommand implements Callable<Integer> {
 

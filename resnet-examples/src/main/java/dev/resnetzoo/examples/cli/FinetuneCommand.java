@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ./resnet finetune}: see {@link FineTuneExample}. */
-@Command(name = "finetune", sortOptions = false,
+@Command(mixinStandardHelpOptions = true, header = "Fine-tune a backbone on a folder of images (one sub-folder per class).", name = "finetune", sortOptions = false,
         description = {"Fine-tune a backbone on a folder of images (one sub-folder per class): new classifier,",
                 "backbone frozen through --freeze-through, features computed once, held-out accuracy,",
                 "model.zip and labels.txt in --out."})

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
  * zip also records the input shape ({@value #INPUT_SHAPE_KEY}), which {@code predict} uses to check
  * its inputs.
  */
-@Command(name = "import", description = {
+@Command(mixinStandardHelpOptions = true, header = "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.", name = "import", description = {
         "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.",
         "The number of classes is the file's; --num-classes N gives a new N-class classifier if it differs."})
 final class ImportCommand implements Callable<Integer> {

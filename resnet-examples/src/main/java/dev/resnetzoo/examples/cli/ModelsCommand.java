@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code ./resnet models}: the architectures with their size and cost. */
-@Command(name = "models", description = "List the architectures: parameters, GMACs at 224x224, pretrained weights.")
+@Command(mixinStandardHelpOptions = true, name = "models", description = "List the architectures: parameters, GMACs at 224x224, pretrained weights.")
 final class ModelsCommand implements Callable<Integer> {
     @Override
     public Integer call() {

@@ -59,7 +59,7 @@ import picocli.CommandLine.Parameters;
  * primitives, batch norm folded) unless {@code --engine graph}; the line {@code inference engine: ...}
  * on stderr says which ran. {@code --precision bf16} runs the plan in bfloat16.
  */
-@Command(name = "predict", description = "Classify images or preprocessed .npy arrays [N,C,H,W]; print the top-k classes.")
+@Command(mixinStandardHelpOptions = true, name = "predict", description = "Classify images or preprocessed .npy arrays [N,C,H,W]; print the top-k classes.")
 final class PredictCommand implements Callable<Integer> {
 
     /** Samples per forward pass. */

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 DownloadCommand.class,
                 FeaturesCommand.class,
                 FinetuneCommand.class,
+                CommandLine.HelpCommand.class,
         })
 public final class ResNetCli implements Callable<Integer> {
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./resnet summary ARCH}: each stage's output shape and parameter count. */
-@Command(name = "summary", description = "Show every stage's output shape, parameters and GMACs.")
+@Command(mixinStandardHelpOptions = true, name = "summary", description = "Show every stage's output shape, parameters and GMACs.")
 final class SummaryCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ARCH", description = "architecture, e.g. resnet50 (see 'models')")
     String arch;

@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
  * {@code ./resnet train}: trains a ResNet on Fashion-MNIST with per-epoch checkpoints, metrics,
  * curves and {@code --resume}. See {@link Trainer} for the output folder.
  */
-@Command(name = "train", sortOptions = false,
+@Command(mixinStandardHelpOptions = true, header = "Train a ResNet on Fashion-MNIST (or Spark with --spark); checkpoints, metrics, curves.", name = "train", sortOptions = false,
         description = {"Train a ResNet on Fashion-MNIST: progress on stderr, test accuracy after every epoch,",
                 "metrics.csv, curves.png, checkpoint.zip (every epoch), model.zip and run.json in --out.",
-                "Presets: fashion-fast (narrow ResNet-18 at 28x28, 8 epochs to 93.4%), seeds-reference."})
+                "Presets: fashion-fast (narrow ResNet-18 at 28x28, 8 epochs to 93.4%%), seeds-reference."})
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--arch", paramLabel = "ARCH", description = "variant whose depth table is the base (default resnet18)")
