@@ -1,11 +1,8 @@
 package dev.resnetzoo.core.layers;
 
 import java.util.Arrays;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * keeps only its output. On the oneDNN runtime the forward pass is oneDNN's binary add with the
  * ReLU as a post-op. It has no parameters.
  */
-public class AddReluVertex extends GraphVertex {
+public class AddReluVertex extends TwoInputVertex {
     private static final long serialVersionUID = 1L;
 
     /** Whether both inputs come only from this project's layers that may write oneDNN's blocked layout. */
@@ -78,21 +75,6 @@ public class AddReluVertex extends GraphVertex {
     }
 
     @Override
-    public long numParams(boolean backprop) {
-        return 0;
-    }
-
-    @Override
-    public int minVertexInputs() {
-        return 2;
-    }
-
-    @Override
-    public int maxVertexInputs() {
-        return 2;
-    }
-
-    @Override
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
             INDArray paramsView, boolean initializeParams, DataType networkDatatype) {
         return new AddReluVertexImpl(graph, name, idx, networkDatatype, blockedInput, blockedOutput);
@@ -109,16 +91,6 @@ public class AddReluVertex extends GraphVertex {
                     + " and " + vertexInputs[1]);
         }
         return vertexInputs[0];
-    }
-
-    @Override
-    public MemoryReport getMemoryReport(InputType... inputTypes) {
-        InputType out = getOutputType(-1, inputTypes);
-        return new LayerMemoryReport.Builder(null, AddReluVertex.class, inputTypes[0], out)
-                .standardMemory(0, 0)
-                .workingMemory(0, 0, 0, 0)
-                .cacheMemory(0, 0)
-                .build();
     }
 
     @Override

@@ -3,11 +3,8 @@ package dev.resnetzoo.core.layers;
 import dev.resnetzoo.core.onednn.AddReluPrimitives;
 import dev.resnetzoo.core.onednn.OneDnn;
 import java.util.Arrays;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -25,7 +22,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * the block's first convolution), and that happens after the residual branch's backward pass, which
  * needs this gradient first, has run.
  */
-final class AddReluVertexImpl extends BaseGraphVertex {
+final class AddReluVertexImpl extends ParameterFreeVertexImpl {
     private AddReluPrimitives primitives;
     /** The training forward pass's output, whose sign masks the gradient. */
     private INDArray output;
@@ -35,19 +32,9 @@ final class AddReluVertexImpl extends BaseGraphVertex {
 
     AddReluVertexImpl(ComputationGraph graph, String name, int index, DataType dataType, boolean blockedInput,
                       boolean blockedOutput) {
-        super(graph, name, index, null, null, dataType);
+        super(graph, name, index, dataType);
         this.blockedInput = blockedInput;
         this.blockedOutput = blockedOutput;
-    }
-
-    @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
     }
 
     private static INDArray dense(INDArray a) {
@@ -106,19 +93,6 @@ final class AddReluVertexImpl extends BaseGraphVertex {
         }
         output = null;
         return new Pair<>(null, new INDArray[] {g, g});
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("AddReluVertex has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
-                                                           int minibatchSize) {
-        return new Pair<>(maskArrays == null || maskArrays.length == 0 ? null : maskArrays[0], currentMaskState);
     }
 
     @Override

@@ -1,10 +1,7 @@
 package dev.resnetzoo.core.layers;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * broadcast, and its SameDiff vertices return doubled gradients; this vertex computes forward and
  * backward directly with broadcast operations. It has no parameters.
  */
-public class ChannelScaleVertex extends GraphVertex {
+public class ChannelScaleVertex extends TwoInputVertex {
     private static final long serialVersionUID = 1L;
 
     /** Creates the vertex (also used by JSON deserialisation). */
@@ -36,21 +33,6 @@ public class ChannelScaleVertex extends GraphVertex {
     @Override
     public int hashCode() {
         return ChannelScaleVertex.class.hashCode();
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
-    }
-
-    @Override
-    public int minVertexInputs() {
-        return 2;
-    }
-
-    @Override
-    public int maxVertexInputs() {
-        return 2;
     }
 
     @Override
@@ -76,16 +58,6 @@ public class ChannelScaleVertex extends GraphVertex {
                     + " channels, features have " + features.getChannels());
         }
         return vertexInputs[0];
-    }
-
-    @Override
-    public MemoryReport getMemoryReport(InputType... inputTypes) {
-        InputType out = getOutputType(-1, inputTypes);
-        return new LayerMemoryReport.Builder(null, ChannelScaleVertex.class, inputTypes[0], out)
-                .standardMemory(0, 0)
-                .workingMemory(0, 0, 0, 0)
-                .cacheMemory(0, 0)
-                .build();
     }
 
     @Override

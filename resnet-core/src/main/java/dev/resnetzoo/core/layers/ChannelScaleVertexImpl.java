@@ -1,10 +1,7 @@
 package dev.resnetzoo.core.layers;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -14,19 +11,9 @@ import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Runtime of {@link ChannelScaleVertex}: {@code y = x * s} broadcast over height and width. */
-final class ChannelScaleVertexImpl extends BaseGraphVertex {
+final class ChannelScaleVertexImpl extends ParameterFreeVertexImpl {
     ChannelScaleVertexImpl(ComputationGraph graph, String name, int index, DataType dataType) {
-        super(graph, name, index, null, null, dataType);
-    }
-
-    @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
+        super(graph, name, index, dataType);
     }
 
     private INDArray factors2d() {
@@ -56,19 +43,6 @@ final class ChannelScaleVertexImpl extends BaseGraphVertex {
         INDArray ds = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, s.dataType(), s.shape(), 'c');
         prod.sum(ds.reshape(s.size(0), s.size(1)), 2, 3);
         return new Pair<>(null, new INDArray[] {dx, ds});
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("ChannelScaleVertex has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
-                                                           int minibatchSize) {
-        return new Pair<>(maskArrays == null || maskArrays.length == 0 ? null : maskArrays[0], currentMaskState);
     }
 
     @Override

@@ -176,20 +176,26 @@ public final class OneDnn {
         return requireState().streams().get();
     }
 
-    static void check(int status, String what) {
+    /**
+     * @param status a oneDNN status code
+     * @param what   what was being done, for the message
+     * @throws IllegalStateException unless the status is success
+     */
+    public static void check(int status, String what) {
         if (status != dnnl_success) {
             throw new IllegalStateException("oneDNN failed " + what + " (status " + status + ")");
         }
     }
 
     /** A plain (dense, row-major by the given tag) descriptor. */
-    static dnnl_memory_desc_t desc(long[] dims, int dataType, int tag) {
+    public static dnnl_memory_desc_t desc(long[] dims, int dataType, int tag) {
         dnnl_memory_desc_t md = new dnnl_memory_desc_t();
         check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dataType, tag), "describing memory");
         return md;
     }
 
-    static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+    /** @return whether two memory descriptors describe the same layout */
+    public static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
         return dnnl_memory_desc_equal(a, b) != 0;
     }
 

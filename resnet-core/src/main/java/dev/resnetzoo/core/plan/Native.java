@@ -82,22 +82,6 @@ final class Native implements Runnable {
         bufferBytes = 0;
     }
 
-    static void check(int status, String what) {
-        if (status != dnnl_success) {
-            throw new IllegalStateException("oneDNN failed " + what + " (status " + status + ")");
-        }
-    }
-
-    static dnnl_memory_desc_t desc(long[] dims, int dataType, int tag) {
-        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dataType, tag), "describing memory");
-        return md;
-    }
-
-    static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
-        return dnnl_memory_desc_equal(a, b) != 0;
-    }
-
     static long bytes(dnnl_memory_desc_t md) {
         return dnnl_memory_desc_get_size(md);
     }
@@ -112,49 +96,49 @@ final class Native implements Runnable {
     /** A memory object over {@code address} (0: none yet), owned by {@code owner}. */
     static dnnl_memory memory(Native owner, dnnl_memory_desc_t md, long address) {
         dnnl_memory m = new dnnl_memory();
-        check(dnnl_memory_create(m, md, OneDnn.engine(), address == 0 ? null : new PagedPointer(address)),
+        OneDnn.check(dnnl_memory_create(m, md, OneDnn.engine(), address == 0 ? null : new PagedPointer(address)),
                 "creating a memory object");
         return owner.own(m);
     }
 
     static void bind(dnnl_memory m, long address) {
-        check(dnnl_memory_set_data_handle(m, new PagedPointer(address)), "binding a memory object");
+        OneDnn.check(dnnl_memory_set_data_handle(m, new PagedPointer(address)), "binding a memory object");
     }
 
     /** Attributes with user-managed scratchpad (so one primitive may run in several threads at once) and post-ops. */
     static dnnl_primitive_attr attr(Native owner, dnnl_post_ops postOps) {
         dnnl_primitive_attr attr = new dnnl_primitive_attr();
-        check(dnnl_primitive_attr_create(attr), "creating primitive attributes");
+        OneDnn.check(dnnl_primitive_attr_create(attr), "creating primitive attributes");
         owner.own(attr);
-        check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode");
+        OneDnn.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode");
         if (postOps != null) {
-            check(dnnl_primitive_attr_set_post_ops(attr, postOps), "setting post-ops");
+            OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "setting post-ops");
         }
         return attr;
     }
 
     static dnnl_post_ops postOps(Native owner) {
         dnnl_post_ops ops = new dnnl_post_ops();
-        check(dnnl_post_ops_create(ops), "creating post-ops");
+        OneDnn.check(dnnl_post_ops_create(ops), "creating post-ops");
         return owner.own(ops);
     }
 
     static dnnl_primitive_desc primitiveDesc(Native owner, Pointer opDesc, dnnl_primitive_attr attr, String what) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), attr, OneDnn.engine(),
+        OneDnn.check(dnnl_primitive_desc_create(pd, new org.bytedeco.dnnl.const_dnnl_op_desc_t(opDesc), attr, OneDnn.engine(),
                 null), "creating the primitive descriptor of " + what);
         return owner.own(pd);
     }
 
     static dnnl_primitive primitive(Native owner, dnnl_primitive_desc pd, String what) {
         dnnl_primitive p = new dnnl_primitive();
-        check(dnnl_primitive_create(p, pd), "creating the primitive of " + what);
+        OneDnn.check(dnnl_primitive_create(p, pd), "creating the primitive of " + what);
         return owner.own(p);
     }
 
     static dnnl_primitive_desc reorderDesc(Native owner, dnnl_memory_desc_t from, dnnl_memory_desc_t to, String what) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.engine(), to, OneDnn.engine(), attr(owner, null)),
+        OneDnn.check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.engine(), to, OneDnn.engine(), attr(owner, null)),
                 "creating the reorder of " + what);
         return owner.own(pd);
     }
@@ -166,7 +150,7 @@ final class Native implements Runnable {
     /** The implementation oneDNN chose, e.g. {@code brg:avx512_core}. */
     static String implementation(dnnl_primitive_desc pd) {
         PointerPointer<BytePointer> out = new PointerPointer<>(1);
-        check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "querying an implementation name");
+        OneDnn.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "querying an implementation name");
         return out.get(BytePointer.class, 0).getString();
     }
 }

@@ -131,7 +131,7 @@ final class Program {
         this.dataType = precision == Precision.BF16 ? dnnl_bf16 : dnnl_f32;
         this.batch = n;
         this.inputDims = new long[] {n, net.inChannels(), h, w};
-        this.inputMd = Native.desc(inputDims, dnnl_f32, dnnl_nchw);
+        this.inputMd = OneDnn.desc(inputDims, dnnl_f32, dnnl_nchw);
         try {
             build(net);
             allocate();
@@ -156,7 +156,7 @@ final class Program {
         // Plain [N, C, 1, 1] is the same memory as [N, C]: the classifier reads it as a matrix (a
         // blocked 4-D source made oneDNN's inner product 50x slower).
         Value pooled = pool(x, dnnl_pooling_avg_exclude_padding, 0, 1, 0, "avgpool",
-                Native.desc(new long[] {batch, x.dims[1], 1, 1}, dataType, dnnl_nchw));
+                OneDnn.desc(new long[] {batch, x.dims[1], 1, 1}, dataType, dnnl_nchw));
         tap("pool", pooled);
         if (net.classifier() != null) {
             Value features = view(pooled, new long[] {batch, x.dims[1]}, dnnl_nc);
@@ -185,7 +185,7 @@ final class Program {
     // ---- building blocks ------------------------------------------------------------------
 
     private dnnl_memory_desc_t any(long[] dims) {
-        return Native.desc(dims, dataType, dnnl_format_tag_any);
+        return OneDnn.desc(dims, dataType, dnnl_format_tag_any);
     }
 
     /**
@@ -196,7 +196,7 @@ final class Program {
      * reference kernel for ResNeXt's 4-channel groups.
      */
     private dnnl_memory_desc_t blocked(boolean force, long[] dims) {
-        return force && dims[1] % 16 == 0 ? Native.desc(dims, dataType, dnnl_nChw16c) : any(dims);
+        return force && dims[1] % 16 == 0 ? OneDnn.desc(dims, dataType, dnnl_nChw16c) : any(dims);
     }
 
     private Value newValue(long[] dims, dnnl_memory_desc_t md) {
@@ -210,7 +210,7 @@ final class Program {
 
     /** The same buffer seen with other dimensions and a plain layout. */
     private Value view(Value of, long[] dims, int tag) {
-        Value v = new Value(dims, Native.desc(dims, dataType, tag), of.group);
+        Value v = new Value(dims, OneDnn.desc(dims, dataType, tag), of.group);
         values.add(v);
         return v;
     }
@@ -237,7 +237,7 @@ final class Program {
 
     /** {@code v} (or the program input when null) in layout {@code wanted}, reordering if needed. */
     private Value in(Value v, dnnl_memory_desc_t wanted, String label) {
-        if (v != null && Native.same(v.md, wanted)) {
+        if (v != null && OneDnn.same(v.md, wanted)) {
             return v;
         }
         Value out = newValue(v == null ? inputDims : v.dims, wanted);
@@ -264,18 +264,18 @@ final class Program {
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         long[] stride = {c.stride(), c.stride()};
         long[] pad = {c.pad(), c.pad()};
-        Native.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_inference, dnnl_convolution_direct,
-                blocked(src != null && c.groups() == 1, sd), any(wd), Native.desc(new long[] {c.out()}, dnnl_f32, dnnl_x),
+        OneDnn.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_inference, dnnl_convolution_direct,
+                blocked(src != null && c.groups() == 1, sd), any(wd), OneDnn.desc(new long[] {c.out()}, dnnl_f32, dnnl_x),
                 sumInto != null ? sumInto.md : blocked(c.groups() == 1, dd), stride, new long[] {0, 0}, pad, pad),
                 "describing convolution " + c.name());
         dnnl_post_ops ops = null;
         if (sumInto != null || alg >= 0) {
             ops = Native.postOps(owned);
             if (sumInto != null) {
-                Native.check(dnnl_post_ops_append_sum(ops, 1f), "adding a sum post-op");
+                OneDnn.check(dnnl_post_ops_append_sum(ops, 1f), "adding a sum post-op");
             }
             if (alg >= 0) {
-                Native.check(dnnl_post_ops_append_eltwise(ops, 1f, alg, 0f, 0f), "adding an eltwise post-op");
+                OneDnn.check(dnnl_post_ops_append_eltwise(ops, 1f, alg, 0f, 0f), "adding an eltwise post-op");
             }
         }
         dnnl_primitive_desc pd = Native.primitiveDesc(owned, cd, Native.attr(owned, ops), "convolution " + c.name());
@@ -299,7 +299,7 @@ final class Program {
         long[] dd = {batch, sd[1], oh, ow};
         dnnl_pooling_desc_t pdsc = new dnnl_pooling_desc_t();
         long[] padding = {pad, pad};
-        Native.check(dnnl_pooling_forward_desc_init(pdsc, dnnl_forward_inference, alg, src.md, dst != null ? dst : any(dd),
+        OneDnn.check(dnnl_pooling_forward_desc_init(pdsc, dnnl_forward_inference, alg, src.md, dst != null ? dst : any(dd),
                 new long[] {stride, stride}, new long[] {kh, kw}, padding, padding), "describing " + label);
         dnnl_primitive_desc pd = Native.primitiveDesc(owned, pdsc, Native.attr(owned, null), label);
         Value out = newValue(dd, Native.query(pd, dnnl_query_dst_md));
@@ -310,10 +310,10 @@ final class Program {
     /** Squeeze-and-excitation's channel scale, the residual add and the ReLU: relu(u * gate + shortcut). */
     private Value scaleAddRelu(Value u, Value gate, Value shortcut, String label) {
         dnnl_binary_desc_t bd = new dnnl_binary_desc_t();
-        Native.check(dnnl_binary_desc_init(bd, dnnl_binary_mul, u.md, gate.md, shortcut.md), "describing " + label);
+        OneDnn.check(dnnl_binary_desc_init(bd, dnnl_binary_mul, u.md, gate.md, shortcut.md), "describing " + label);
         dnnl_post_ops ops = Native.postOps(owned);
-        Native.check(dnnl_post_ops_append_sum(ops, 1f), "adding a sum post-op");
-        Native.check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "adding an eltwise post-op");
+        OneDnn.check(dnnl_post_ops_append_sum(ops, 1f), "adding a sum post-op");
+        OneDnn.check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "adding an eltwise post-op");
         dnnl_primitive_desc pd = Native.primitiveDesc(owned, bd, Native.attr(owned, ops), label);
         Value out = alias(shortcut);
         add(pd, label, new int[] {DNNL_ARG_SRC_0, DNNL_ARG_SRC_1, DNNL_ARG_DST}, new Object[] {u, gate, out});
@@ -324,8 +324,8 @@ final class Program {
         long[] wd = {fc.out(), fc.in()};
         long[] dd = {batch, fc.out()};
         dnnl_inner_product_desc_t ip = new dnnl_inner_product_desc_t();
-        Native.check(dnnl_inner_product_forward_desc_init(ip, dnnl_forward_inference, pooled.md, any(wd),
-                Native.desc(new long[] {fc.out()}, dnnl_f32, dnnl_x), Native.desc(dd, dnnl_f32, dnnl_format_tag_any)),
+        OneDnn.check(dnnl_inner_product_forward_desc_init(ip, dnnl_forward_inference, pooled.md, any(wd),
+                OneDnn.desc(new long[] {fc.out()}, dnnl_f32, dnnl_x), OneDnn.desc(dd, dnnl_f32, dnnl_format_tag_any)),
                 "describing the classifier fc");
         dnnl_primitive_desc pd = Native.primitiveDesc(owned, ip, Native.attr(owned, null), "classifier fc");
         dnnl_memory w = weights.get("fc", fc.weights(), wd, dnnl_oi, Native.query(pd, dnnl_query_weights_md));
@@ -339,7 +339,7 @@ final class Program {
     /** A reorder of {@code v} into a per-call float32 output, run only when {@code name} is requested. */
     private void tap(String name, Value v) {
         long[] shape = name.equals("pool") ? new long[] {v.dims[0], v.dims[1]} : v.dims;
-        dnnl_memory_desc_t user = Native.desc(v.dims, dnnl_f32, v.dims.length == 4 ? dnnl_nchw : dnnl_nc);
+        dnnl_memory_desc_t user = OneDnn.desc(v.dims, dnnl_f32, v.dims.length == 4 ? dnnl_nchw : dnnl_nc);
         Step s = add(Native.reorderDesc(owned, v.md, user, "output " + name), "output " + name,
                 new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new Object[] {v, new Output(name)});
         s.tap = name;
@@ -390,7 +390,7 @@ final class Program {
 
         Context() {
             try {
-                Native.check(dnnl_stream_create(stream, OneDnn.engine(), dnnl_stream_default_flags), "creating a stream");
+                OneDnn.check(dnnl_stream_create(stream, OneDnn.engine(), dnnl_stream_default_flags), "creating a stream");
                 res.own(stream);
                 long[] slots = new long[slotBytes.length];
                 for (int i = 0; i < slots.length; i++) {
@@ -464,9 +464,9 @@ final class Program {
                 if (s.tap != null && !outputs.containsKey(s.tap)) {
                     continue;
                 }
-                Native.check(dnnl_primitive_execute(s.primitive, c.stream, s.ids.length, c.args[i]), "executing " + s.label);
+                OneDnn.check(dnnl_primitive_execute(s.primitive, c.stream, s.ids.length, c.args[i]), "executing " + s.label);
             }
-            Native.check(dnnl_stream_wait(c.stream), "waiting for a stream");
+            OneDnn.check(dnnl_stream_wait(c.stream), "waiting for a stream");
         } finally {
             idle.offer(c);
         }

@@ -42,7 +42,7 @@ final class Weights {
     synchronized dnnl_memory get(String key, float[] data, long[] dims, int tag, dnnl_memory_desc_t wanted) {
         List<Entry> list = weights.computeIfAbsent(key, k -> new ArrayList<>());
         for (Entry e : list) {
-            if (Native.same(e.md(), wanted)) {
+            if (OneDnn.same(e.md(), wanted)) {
                 return e.memory();
             }
         }
@@ -50,21 +50,21 @@ final class Weights {
         dnnl_memory dst = Native.memory(owned, md, owned.allocate(Native.bytes(md)));
         Native tmp = new Native();
         try (FloatPointer plain = new FloatPointer(data)) {
-            dnnl_memory src = Native.memory(tmp, Native.desc(dims, dnnl_f32, tag), plain.address());
+            dnnl_memory src = Native.memory(tmp, OneDnn.desc(dims, dnnl_f32, tag), plain.address());
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            Native.check(dnnl_reorder_primitive_desc_create(pd, Native.desc(dims, dnnl_f32, tag), OneDnn.engine(), md,
+            OneDnn.check(dnnl_reorder_primitive_desc_create(pd, OneDnn.desc(dims, dnnl_f32, tag), OneDnn.engine(), md,
                     OneDnn.engine(), null), "creating the weight reorder of " + key);
             tmp.own(pd);
             dnnl_primitive r = Native.primitive(tmp, pd, "weight reorder of " + key);
             dnnl_stream stream = new dnnl_stream();
-            Native.check(dnnl_stream_create(stream, OneDnn.engine(), dnnl_stream_default_flags), "creating a stream");
+            OneDnn.check(dnnl_stream_create(stream, OneDnn.engine(), dnnl_stream_default_flags), "creating a stream");
             tmp.own(stream);
             try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
                 args.position(0).arg(DNNL_ARG_FROM).memory(src);
                 args.position(1).arg(DNNL_ARG_TO).memory(dst);
                 args.position(0);
-                Native.check(dnnl_primitive_execute(r, stream, 2, args), "reordering the weights of " + key);
-                Native.check(dnnl_stream_wait(stream), "waiting for a stream");
+                OneDnn.check(dnnl_primitive_execute(r, stream, 2, args), "reordering the weights of " + key);
+                OneDnn.check(dnnl_stream_wait(stream), "waiting for a stream");
             }
         } finally {
             tmp.run();
@@ -77,7 +77,7 @@ final class Weights {
     synchronized dnnl_memory bias(String key, float[] data) {
         dnnl_memory m = biases.get(key);
         if (m == null) {
-            dnnl_memory_desc_t md = Native.desc(new long[] {data.length}, dnnl_f32, dnnl_x);
+            dnnl_memory_desc_t md = OneDnn.desc(new long[] {data.length}, dnnl_f32, dnnl_x);
             long address = owned.allocate(4L * data.length);
             try (FloatPointer p = new FloatPointer(data)) {
                 org.bytedeco.javacpp.Pointer.memcpy(new org.nd4j.linalg.api.memory.pointers.PagedPointer(address), p,

@@ -97,8 +97,8 @@ public final class ResNetBenchmark {
             steady[0] = PeakMemory.peakBytes();
             PeakMemory.reset();
         });
-        long peak = Math.max(steady[0], PeakMemory.peakBytes());
         long steadyPeak = PeakMemory.peakBytes();
+        long peak = Math.max(steady[0], steadyPeak);
 
         g.close();
         if (convolution != ConvolutionImpl.NATIVE) {

@@ -153,7 +153,7 @@ public final class FeatureExtractor implements AutoCloseable {
         }
         InferencePlan compiled = plan();
         if (compiled != null && canonical.stream().allMatch(compiled::hasTap)) {
-            return extractWithPlan(compiled, input, taps, canonical);
+            return inBatches(input, taps, canonical, batch -> compiled.output(batch, canonical));
         }
         List<String> vertices = new ArrayList<>();
         int[] topo = graph.topologicalSortOrder();
@@ -179,31 +179,18 @@ public final class FeatureExtractor implements AutoCloseable {
                 }
             }
         }
-        long n = input.size(0);
-        List<List<INDArray>> parts = new ArrayList<>();
-        for (int i = 0; i < taps.size(); i++) {
-            parts.add(new ArrayList<>());
-        }
-        for (long from = 0; from < n; from += batchSize) {
-            long to = Math.min(n, from + batchSize);
-            INDArray batch = n <= batchSize ? input
-                    : input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup();
-            Map<String, INDArray> acts = stopLayer >= 0 ? graph.feedForward(new INDArray[] {batch}, stopLayer, false)
-                    : graph.feedForward(new INDArray[] {batch}, false);
-            for (int i = 0; i < vertices.size(); i++) {
-                parts.get(i).add(postprocess(acts.get(vertices.get(i))));
-            }
-        }
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        for (int i = 0; i < taps.size(); i++) {
-            List<INDArray> p = parts.get(i);
-            out.put(taps.get(i), p.size() == 1 ? p.get(0) : Nd4j.concat(0, p.toArray(INDArray[]::new)));
-        }
-        return out;
+        int stop = stopLayer;
+        return inBatches(input, taps, vertices, batch -> stop >= 0
+                ? graph.feedForward(new INDArray[] {batch}, stop, false)
+                : graph.feedForward(new INDArray[] {batch}, false));
     }
 
-    private Map<String, INDArray> extractWithPlan(InferencePlan p, INDArray input, List<String> taps,
-                                                  List<String> canonical) {
+    /**
+     * Runs {@code run} over {@code input} in batches of {@link #batchSize} and joins, for each tap,
+     * the post-processed output it returned under that tap's key.
+     */
+    private Map<String, INDArray> inBatches(INDArray input, List<String> taps, List<String> keys,
+                                            java.util.function.Function<INDArray, Map<String, INDArray>> run) {
         long n = input.size(0);
         List<List<INDArray>> parts = new ArrayList<>();
         for (int i = 0; i < taps.size(); i++) {
@@ -213,9 +200,9 @@ public final class FeatureExtractor implements AutoCloseable {
             long to = Math.min(n, from + batchSize);
             INDArray batch = n <= batchSize ? input
                     : input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup();
-            Map<String, INDArray> acts = p.output(batch, canonical);
+            Map<String, INDArray> acts = run.apply(batch);
             for (int i = 0; i < taps.size(); i++) {
-                parts.get(i).add(postprocess(acts.get(canonical.get(i))));
+                parts.get(i).add(postprocess(acts.get(keys.get(i))));
             }
         }
         Map<String, INDArray> out = new LinkedHashMap<>();
