@@ -10,7 +10,7 @@ import dev.resnetzoo.zoo.download.Downloader;
 import dev.resnetzoo.zoo.download.FileSpec;
 import dev.resnetzoo.zoo.download.ProgressListener;
 import dev.resnetzoo.zoo.download.ZooCache;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 

@@ -4,7 +4,7 @@ import dev.resnetzoo.core.plan.InferenceEngine;
 import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.examples.finetune.ModelSource;
 import dev.resnetzoo.zoo.Npy;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureExtractor;
 import dev.resnetzoo.zoo.transfer.Taps;

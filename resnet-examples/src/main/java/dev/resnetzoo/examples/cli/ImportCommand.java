@@ -6,7 +6,7 @@ import dev.resnetzoo.core.TorchNames;
 import dev.resnetzoo.zoo.WeightImportException;
 import dev.resnetzoo.zoo.WeightImporter;
 import dev.resnetzoo.zoo.WeightImporter.Classifier;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.io.StateDict;
 import dev.resnetzoo.zoo.io.Tensor;
 import java.io.IOException;

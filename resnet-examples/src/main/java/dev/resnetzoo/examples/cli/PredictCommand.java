@@ -6,7 +6,7 @@ import dev.resnetzoo.core.plan.InferencePlan;
 import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.Pretrained;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.registry.Preprocessing;
 import dev.resnetzoo.zoo.registry.Registry;

@@ -1,6 +1,6 @@
 package dev.resnetzoo.examples.finetune;
 
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureCache;
 import dev.resnetzoo.zoo.transfer.FineTuner;

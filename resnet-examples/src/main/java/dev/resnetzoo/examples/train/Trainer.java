@@ -8,7 +8,7 @@ import dev.resnetzoo.examples.data.LabeledImages;
 import dev.resnetzoo.examples.metrics.EpochMetrics;
 import dev.resnetzoo.examples.metrics.MetricsCsv;
 import dev.resnetzoo.examples.metrics.TrainingPlot;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

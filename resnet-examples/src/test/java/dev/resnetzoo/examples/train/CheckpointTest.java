@@ -9,7 +9,7 @@ import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.StemKind;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.resnetzoo.zoo.transfer;
 
 import dev.resnetzoo.zoo.Npy;
-import dev.resnetzoo.zoo.io.AtomicFiles;
+import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

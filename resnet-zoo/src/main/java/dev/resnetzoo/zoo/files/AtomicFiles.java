@@ -1,4 +1,4 @@
-package dev.resnetzoo.zoo.io;
+package dev.resnetzoo.zoo.files;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

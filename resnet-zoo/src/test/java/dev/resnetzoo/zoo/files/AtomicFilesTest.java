@@ -1,4 +1,4 @@
-package dev.resnetzoo.zoo.io;
+package dev.resnetzoo.zoo.files;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
