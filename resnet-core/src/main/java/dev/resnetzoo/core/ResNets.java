@@ -5,9 +5,9 @@ import dev.resnetzoo.core.layers.ChannelScaleVertex;
 import dev.resnetzoo.core.layers.KaimingNormal;
 import dev.resnetzoo.core.layers.NativeBatchNorm;
 import dev.resnetzoo.core.layers.NativeConvolution;
+import dev.resnetzoo.core.layers.ParameterCopy;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -24,8 +24,11 @@ import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
@@ -49,7 +52,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * project's layers ({@link NativeConvolution#withBlockedInput()} and its kin): on the oneDNN
  * runtime they hold oneDNN's channel-blocked layout, so no reorder runs between the layers. Stage
  * outputs, the stem output and the arrays of squeeze-and-excitation stay NCHW; read activations at
- * those taps ({@link #tapVertex}).
+ * those taps ({@link Taps}).
  *
  * <p>Training settings (updater, seed, regularisation) are not part of the architecture: pass them
  * in a {@link NeuralNetConfiguration.Builder} to {@link #configuration(ResNetSpec, NeuralNetConfiguration.Builder, ConvolutionImpl)}.
@@ -161,33 +164,34 @@ public final class ResNets {
     }
 
     /**
-     * Resolves a feature tap to the vertex that outputs it.
+     * A copy of a graph built here with a new, randomly initialised classifier of
+     * {@code numClasses} outputs (initialised as {@link #create} initialises it: PyTorch's
+     * {@code nn.Linear} default, uniform in {@code +-1/sqrt(fan_in)}). Every other parameter,
+     * batch-norm statistics included, is copied with {@link ParameterCopy}; the source is not
+     * modified. This is the one place the classifier is replaced (pretrained loading, fine-tuning).
      *
-     * @param spec the depth table
-     * @param tap  {@code stem}, {@code layer1} ... {@code layerN}, {@code pool} (pooled features),
-     *             {@code logits}, or any vertex name
-     * @return the vertex name
+     * @param graph      a graph built by this class (it has a layer {@value #CLASSIFIER})
+     * @param numClasses outputs of the new classifier, at least 1
+     * @param seed       seed of the new classifier's initialisation
+     * @return the new graph
+     * @throws IllegalArgumentException if the graph has no classifier or {@code numClasses < 1}
      */
-    public static String tapVertex(ResNetSpec spec, String tap) {
-        String t = tap.trim().toLowerCase(Locale.ROOT);
-        if (t.equals("stem")) {
-            return spec.stem() == StemKind.IMAGENET ? "maxpool" : "bn1";
+    public static ComputationGraph replaceClassifier(ComputationGraph graph, int numClasses, long seed) {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
         }
-        if (t.equals("pool") || t.equals("features")) {
-            return POOL;
+        if (graph.getLayer(CLASSIFIER) == null) {
+            throw new IllegalArgumentException("the graph has no classifier layer '" + CLASSIFIER
+                    + "': not a ResNet graph of this project");
         }
-        if (t.equals("logits")) {
-            return CLASSIFIER;
-        }
-        if (t.matches("layer\\d+")) {
-            int stage = Integer.parseInt(t.substring(5));
-            if (stage < 1 || stage > spec.numStages()) {
-                throw new IllegalArgumentException("tap '" + tap + "': " + spec.name() + " has stages layer1..layer"
-                        + spec.numStages());
-            }
-            return blockOutput(stage, spec.depths().get(stage - 1) - 1);
-        }
-        return tap;
+        Nd4j.getRandom().setSeed(seed);
+        ComputationGraph out = new TransferLearning.GraphBuilder(graph)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder()
+                        .seed(seed).build())
+                .nOutReplace(CLASSIFIER, numClasses, WeightInit.UNIFORM)
+                .build();
+        ParameterCopy.copy(graph, out, CLASSIFIER);
+        return out;
     }
 
     static String blockOutput(int stage, int block) {

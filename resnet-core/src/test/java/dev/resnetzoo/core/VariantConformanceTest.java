@@ -79,7 +79,7 @@ class VariantConformanceTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 224, 224);
         Map<String, INDArray> acts = graph.feedForward(x, false);
         for (String stage : List.of("stem", "layer1", "layer2", "layer3", "layer4")) {
-            long[] shape = acts.get(ResNets.tapVertex(v.spec(), stage)).shape();
+            long[] shape = acts.get(Taps.vertex(graph, stage)).shape();
             long[] perImage = java.util.Arrays.copyOfRange(shape, 1, shape.length);
             assertArrayEquals(Reference.stage(v.id(), stage), perImage, v.id() + " " + stage);
         }

@@ -10,30 +10,30 @@ import dev.resnetzoo.zoo.download.Downloader;
 import dev.resnetzoo.zoo.download.FileSpec;
 import dev.resnetzoo.zoo.download.ProgressListener;
 import dev.resnetzoo.zoo.download.ZooCache;
-import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 
 /**
  * Loads pretrained networks by name: resolves the weights in a {@link Registry}, downloads and
  * verifies the file, converts it to a DL4J {@link ComputationGraph}, and keeps the converted model
- * so that the next load is a plain restore.
+ * so that the next load is a plain restore. The result is a {@link SavedModel}: the graph with the
+ * entry's architecture, preprocessing and labels.
  *
  * <pre>{@code
- * ComputationGraph resnet50 = Pretrained.builder().build().load("resnet50");      // default weights (V2)
- * ComputationGraph v1 = Pretrained.builder().build().load("ResNet50_Weights.IMAGENET1K_V1");
- * ComputationGraph tl = Pretrained.builder().optNumClasses(10).build().load("resnext50_32x4d.tv2_in1k");
- * ComputationGraph se = Pretrained.builder().optSha256("<64 hex digits>").build().load("seresnext50_32x4d");
+ * SavedModel resnet50 = Pretrained.builder().build().load("resnet50");      // default weights (V2)
+ * SavedModel v1 = Pretrained.builder().build().load("ResNet50_Weights.IMAGENET1K_V1");
+ * SavedModel tl = Pretrained.builder().optNumClasses(10).build().load("resnext50_32x4d.tv2_in1k");
+ * SavedModel se = Pretrained.builder().optSha256("<64 hex digits>").build().load("seresnext50_32x4d");
+ * ComputationGraph graph = resnet50.graph();
  * }</pre>
  *
  * <h2>What {@link #load(WeightsEntry)} does</h2>
@@ -43,7 +43,7 @@ import org.deeplearning4j.util.ModelSerializer;
  *       must supply one, or place the file by hand as {@code <cache>/weights/<fileName>}, in which
  *       case it is used unverified (with a warning giving its SHA-256).</li>
  *   <li>If {@code <cache>/models/<tag>-<hash>-c<N>.zip} exists, restores it with
- *       {@link ModelSerializer} and checks its classifier and parameter count; nothing is
+ *       {@link SavedModel#read(Path)} and checks its classifier and parameter count; nothing is
  *       downloaded or imported. A file that does not restore or does not fit is deleted with a
  *       warning and rebuilt.</li>
  *   <li>Otherwise fetches the weights with the {@link Downloader} (cache, mirror, offline mode,
@@ -69,11 +69,14 @@ public final class Pretrained {
 
     private static final System.Logger log = System.getLogger(Pretrained.class.getName());
 
+    /** Seed of a classifier replaced by {@link Builder#optNumClasses(int)}: loads are reproducible. */
+    static final long NEW_CLASSIFIER_SEED = 42;
+
     /**
      * Version of the conversion (graph layout, importer, serialised format), part of the cached
      * model's name. Raised whenever a release converts the same weights into a different model.
      */
-    public static final int CONVERTER_VERSION = 1;
+    public static final int CONVERTER_VERSION = 2;
 
     private final ZooCache cache;
     private final Downloader downloader;
@@ -106,14 +109,14 @@ public final class Pretrained {
      * Loads the network for a tag, alias or architecture name (which means its default weights).
      *
      * @param tagOrVariant e.g. {@code resnet50}, {@code resnet50.tv_in1k}, {@code ResNet50_Weights.IMAGENET1K_V2}
-     * @return the network, in inference-ready state (no updater)
+     * @return the network with its metadata, in inference-ready state (no updater)
      * @throws IllegalArgumentException if the name is unknown (the message lists the known tags), or
      *                                  the user's SHA-256 is malformed or contradicts the registry's
      * @throws DownloadException        if the weights cannot be obtained or verified, or have no hash
      * @throws WeightImportException    if the file does not fit the architecture
      * @throws IOException              on other I/O errors
      */
-    public ComputationGraph load(String tagOrVariant) throws IOException {
+    public SavedModel load(String tagOrVariant) throws IOException {
         return load(registry.get(Objects.requireNonNull(tagOrVariant, "tagOrVariant")));
     }
 
@@ -121,13 +124,13 @@ public final class Pretrained {
      * Loads the network for a registry entry (see the class documentation for the steps).
      *
      * @param entry the weights, from a {@link Registry} or built by hand
-     * @return the network, in inference-ready state (no updater)
+     * @return the network with its metadata, in inference-ready state (no updater)
      * @throws IllegalArgumentException if the user's SHA-256 is malformed or contradicts the entry's
      * @throws DownloadException        if the weights cannot be obtained or verified, or have no hash
      * @throws WeightImportException    if the file does not fit the architecture
      * @throws IOException              on other I/O errors
      */
-    public ComputationGraph load(WeightsEntry entry) throws IOException {
+    public SavedModel load(WeightsEntry entry) throws IOException {
         Objects.requireNonNull(entry, "entry");
         ResNetSpec spec = entry.spec();
         Path weights = null;
@@ -139,17 +142,20 @@ public final class Pretrained {
             hash = Downloader.sha256(weights);
         }
         Path model = modelFile(entry, hash);
-        ComputationGraph graph = restore(entry, model);
-        if (graph == null) {
+        SavedModel loaded = restore(entry, model);
+        if (loaded == null) {
             Path file = weights != null ? weights : downloader.fetch(entry.fileSpec(sha256));
             log.log(INFO, () -> "Converting " + entry.tag() + " (" + file.getFileName() + ") to a DL4J model");
-            graph = WeightImporter.importCheckpoint(spec, file);
-            save(graph, model);
+            ComputationGraph graph = WeightImporter.importCheckpoint(spec, file);
+            loaded = SavedModel.of(graph, spec, entry.preprocessing(), labels(entry), entry.tag());
+            save(loaded, model);
         }
         if (numClasses > 0 && numClasses != spec.numClasses()) {
-            graph = withNewClassifier(graph, spec, numClasses);
+            SavedModel replaced = loaded.withNewClassifier(numClasses, List.of(), NEW_CLASSIFIER_SEED);
+            loaded.close();
+            loaded = replaced;
         }
-        return graph;
+        return loaded;
     }
 
     /**
@@ -213,41 +219,38 @@ public final class Pretrained {
         return file;
     }
 
-    private ComputationGraph restore(WeightsEntry entry, Path model) throws IOException {
+    /** The entry's labels when there is one per class, else none. */
+    private static List<String> labels(WeightsEntry entry) {
+        return entry.labels().size() == entry.spec().numClasses() ? entry.labels() : List.of();
+    }
+
+    private SavedModel restore(WeightsEntry entry, Path model) throws IOException {
         if (!Files.isRegularFile(model)) {
             return null;
         }
-        ComputationGraph graph = null;
         try {
-            graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
-            String problem = mismatch(graph, entry.spec());
+            SavedModel m = SavedModel.read(model);
+            String problem = mismatch(m, entry.spec());
             if (problem == null) {
-                return graph;
+                return m;
             }
-            graph.close();
+            m.close();
             log.log(WARNING, () -> "Converted model " + model + " does not fit " + entry.tag() + " (" + problem
                     + "); deleting it and converting again");
-        } catch (Exception | LinkageError e) {
-            if (graph != null) {
-                graph.close();
-            }
-            log.log(WARNING, () -> "Converted model " + model + " cannot be restored (" + e
+        } catch (IOException | RuntimeException | LinkageError e) {
+            log.log(WARNING, () -> "Converted model " + model + " cannot be restored (" + e.getMessage()
                     + "); deleting it and converting again");
         }
         Files.deleteIfExists(model);
         return null;
     }
 
-    /** Null if the graph has the spec's classifier and parameter count, else what differs. */
-    private static String mismatch(ComputationGraph graph, ResNetSpec spec) {
-        if (graph.getLayer(ResNets.CLASSIFIER) == null) {
-            return "no classifier layer '" + ResNets.CLASSIFIER + "'";
+    /** Null if the model is the spec's network (architecture and parameter count), else what differs. */
+    private static String mismatch(SavedModel m, ResNetSpec spec) {
+        if (!m.spec().equals(spec)) {
+            return "architecture " + m.spec() + " instead of " + spec;
         }
-        long outputs = graph.getLayer(ResNets.CLASSIFIER).getParam("b").length();
-        if (outputs != spec.numClasses()) {
-            return outputs + " classes instead of " + spec.numClasses();
-        }
-        long params = ResNets.countParameters(graph);
+        long params = ResNets.countParameters(m.graph());
         long expected = ResNets.summary(spec).params();
         if (params != expected) {
             return params + " parameters instead of " + expected;
@@ -255,30 +258,13 @@ public final class Pretrained {
         return null;
     }
 
-    private static void save(ComputationGraph graph, Path model) {
+    private static void save(SavedModel m, Path model) {
         try {
-            AtomicFiles.writeVia(model, tmp -> ModelSerializer.writeModel(graph, tmp.toFile(), false));
+            m.write(model);
         } catch (IOException | RuntimeException e) {
-            log.log(WARNING, () -> "Cannot cache the converted model as " + model + " (" + e
+            log.log(WARNING, () -> "Cannot cache the converted model as " + model + " (" + e.getMessage()
                     + "); it will be converted again next time");
         }
-    }
-
-    /** A graph of {@code spec} with {@code classes} outputs: new classifier, everything else copied. */
-    private static ComputationGraph withNewClassifier(ComputationGraph pretrained, ResNetSpec spec, int classes) {
-        ComputationGraph graph = ResNets.create(spec.toBuilder().numClasses(classes).build());
-        for (Layer layer : pretrained.getLayers()) {
-            String name = layer.conf().getLayer().getLayerName();
-            if (ResNets.CLASSIFIER.equals(name) || layer.numParams() == 0) {
-                continue;
-            }
-            Layer target = graph.getLayer(name);
-            for (String key : layer.paramTable().keySet()) {
-                target.getParam(key).assign(layer.getParam(key));
-            }
-        }
-        pretrained.close();
-        return graph;
     }
 
     /** Configures a {@link Pretrained} loader; every option has a default (see {@link Pretrained#builder()}). */

@@ -1,5 +1,6 @@
 package dev.resnetzoo.zoo;
 
+import dev.resnetzoo.core.Taps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +62,7 @@ class PlanConformanceTest {
             Map<String, INDArray> out = plan.output(x, plan.taps());
             double err = within(f.name() + " logits vs torch", expected, out.get("logits"), f);
             for (String tap : plan.taps()) {
-                within(f.name() + " " + tap + " vs graph", acts.get(ResNets.tapVertex(spec, tap)), out.get(tap), f);
+                within(f.name() + " " + tap + " vs graph", acts.get(Taps.vertex(graph, tap)), out.get(tap), f);
             }
             return err;
         }

@@ -149,8 +149,12 @@ class PretrainedTest {
         ComputationGraph direct = WeightImporter.importCheckpoint(SPEC, writeLocally());
         INDArray x = input();
 
-        ComputationGraph first = loader().build().load(entry);
+        SavedModel firstModel = loader().build().load(entry);
+        ComputationGraph first = firstModel.graph();
         assertEquals(1, hits.get());
+        assertEquals(SPEC, firstModel.spec());
+        assertEquals(entry.preprocessing(), firstModel.preprocessing());
+        assertEquals(entry.tag(), firstModel.source());
         Path model = cachedModel(sha256);
         assertTrue(Files.isRegularFile(model), "converted model cached as " + model);
         assertEquals(model, loader().build().modelFile(entry));
@@ -163,8 +167,12 @@ class PretrainedTest {
         FileTime written = Files.getLastModifiedTime(model);
         Files.delete(home.resolve("weights").resolve("tiny-model.safetensors"));
         status = 500;
-        ComputationGraph second = loader().build().load(entry);
+        SavedModel secondModel = loader().build().load(entry);
+        ComputationGraph second = secondModel.graph();
         assertEquals(1, hits.get());
+        assertEquals(firstModel.spec(), secondModel.spec(), "the cached model keeps its architecture");
+        assertEquals(firstModel.preprocessing(), secondModel.preprocessing(), "and its preprocessing");
+        assertEquals(firstModel.labels(), secondModel.labels(), "and its labels");
         assertEquals(written, Files.getLastModifiedTime(model));
         assertFalse(Files.exists(home.resolve("weights").resolve("tiny-model.safetensors")));
         assertTrue(logits(direct, x).equalsWithEps(logits(second, x), 1e-6));
@@ -174,11 +182,11 @@ class PretrainedTest {
     void corruptConvertedModelIsDeletedAndRebuilt() throws Exception {
         WeightsEntry entry = entry(sha256);
         INDArray x = input();
-        INDArray expected = logits(loader().build().load(entry), x);
+        INDArray expected = logits(loader().build().load(entry).graph(), x);
         Path model = loader().build().modelFile(entry);
 
         Files.write(model, new byte[] {'P', 'K', 3, 4, 1, 2, 3});     // a truncated zip
-        ComputationGraph rebuilt = loader().build().load(entry);
+        ComputationGraph rebuilt = loader().build().load(entry).graph();
         assertEquals(1, hits.get(), "the weights were still cached");
         assertTrue(expected.equalsWithEps(logits(rebuilt, x), 1e-6));
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(model.toFile(), false);
@@ -186,13 +194,13 @@ class PretrainedTest {
 
         // A model that restores but belongs to another architecture is rebuilt too.
         ModelSerializer.writeModel(ResNets.create(SPEC.toBuilder().numClasses(7).build()), model.toFile(), false);
-        assertTrue(expected.equalsWithEps(logits(loader().build().load(entry), x), 1e-6));
+        assertTrue(expected.equalsWithEps(logits(loader().build().load(entry).graph(), x), 1e-6));
         assertEquals(1, hits.get());
     }
 
     @Test
     void hashPrefixIsVerified() throws Exception {
-        ComputationGraph g = loader().build().load(entry(sha256.substring(0, 8)));
+        ComputationGraph g = loader().build().load(entry(sha256.substring(0, 8))).graph();
         assertEquals(1, hits.get());
         Path model = cachedModel(sha256.substring(0, 8));
         assertTrue(Files.isRegularFile(model));
@@ -234,7 +242,7 @@ class PretrainedTest {
     void fileWithoutHashPlacedByHandIsUsedAndKeyedByItsHash() throws Exception {
         Path weights = Files.createDirectories(home.resolve("weights")).resolve("tiny-model.safetensors");
         Files.write(weights, checkpoint);
-        ComputationGraph g = loader().build().load(entry(null));
+        ComputationGraph g = loader().build().load(entry(null)).graph();
         assertEquals(0, hits.get());
         assertEquals(5, logits(g, input()).size(1));
         assertTrue(Files.isRegularFile(cachedModel(sha256)));
@@ -243,8 +251,8 @@ class PretrainedTest {
     @Test
     void numClassesReplacesTheClassifierAndKeepsEverythingElse() throws Exception {
         WeightsEntry entry = entry(sha256);
-        ComputationGraph full = loader().build().load(entry);
-        ComputationGraph three = loader().optNumClasses(3).build().load(entry);
+        ComputationGraph full = loader().build().load(entry).graph();
+        ComputationGraph three = loader().optNumClasses(3).build().load(entry).graph();
         assertEquals(1, hits.get());
         INDArray x = input();
         assertEquals(3, logits(three, x).size(1));
@@ -265,8 +273,8 @@ class PretrainedTest {
     void namesAreResolvedInTheGivenRegistry() throws Exception {
         Registry registry = Registry.of(List.of(entry(sha256)), List.of(TAG));
         Pretrained pretrained = loader().optRegistry(registry).build();
-        assertEquals(5, logits(pretrained.load("tiny"), input()).size(1));
-        assertEquals(5, logits(pretrained.load("TINY.test_in5"), input()).size(1));
+        assertEquals(5, logits(pretrained.load("tiny").graph(), input()).size(1));
+        assertEquals(5, logits(pretrained.load("TINY.test_in5").graph(), input()).size(1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pretrained.load("tiny.other"));
         assertTrue(e.getMessage().contains(TAG), e.getMessage());
         assertEquals(1, hits.get());

@@ -1,5 +1,6 @@
 package dev.resnetzoo.core.layers;
 
+import dev.resnetzoo.core.Taps;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -178,7 +179,7 @@ class BlockedLayoutTest {
         LayerRuntime.select(LayerRuntime.LIBND4J);
         Map<String, INDArray> plain = g.feedForward(x, false);
         // stage outputs (taps) are NCHW on both runtimes
-        for (String tap : new String[] {ResNets.tapVertex(spec, "layer1"), ResNets.tapVertex(spec, "layer2")}) {
+        for (String tap : new String[] {Taps.vertex(g, "layer1"), Taps.vertex(g, "layer2")}) {
             assertClose("tap " + tap, plain.get(tap), acts.get(tap));
         }
     }

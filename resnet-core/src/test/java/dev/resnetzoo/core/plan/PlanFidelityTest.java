@@ -1,5 +1,6 @@
 package dev.resnetzoo.core.plan;
 
+import dev.resnetzoo.core.Taps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,7 +86,7 @@ class PlanFidelityTest {
         try (InferencePlan plan = b.build()) {
             Map<String, INDArray> out = plan.output(x, plan.taps());
             for (String tap : plan.taps()) {
-                INDArray ref = acts.get(ResNets.tapVertex(spec, tap));
+                INDArray ref = acts.get(Taps.vertex(g, tap));
                 assertClose(spec.name() + " " + tap, ref, out.get(tap));
             }
         }

@@ -7,7 +7,7 @@ import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureExtractor;
-import dev.resnetzoo.zoo.transfer.Taps;
+import dev.resnetzoo.core.Taps;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.resnetzoo.zoo.transfer;
 
+import dev.resnetzoo.core.Taps;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;

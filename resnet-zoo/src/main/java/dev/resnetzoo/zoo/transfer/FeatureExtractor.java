@@ -1,5 +1,6 @@
 package dev.resnetzoo.zoo.transfer;
 
+import dev.resnetzoo.core.Taps;
 import dev.resnetzoo.core.plan.InferenceEngine;
 import dev.resnetzoo.core.plan.InferencePlan;
 import dev.resnetzoo.core.plan.Precision;

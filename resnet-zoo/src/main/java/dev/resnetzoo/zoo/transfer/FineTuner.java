@@ -1,6 +1,8 @@
 package dev.resnetzoo.zoo.transfer;
 
 import dev.resnetzoo.core.ResNets;
+import dev.resnetzoo.core.Taps;
+import dev.resnetzoo.core.layers.ParameterCopy;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -76,52 +77,27 @@ public final class FineTuner {
         }
         this.seed = b.seed;
         this.batchSize = b.batchSize;
-        Nd4j.getRandom().setSeed(seed);
-        FineTuneConfiguration ftc = new FineTuneConfiguration.Builder().updater(b.updater).seed(seed).build();
-        TransferLearning.GraphBuilder tl = new TransferLearning.GraphBuilder(source).fineTuneConfiguration(ftc);
-        if (freezeVertex != null) {
-            tl.setFeatureExtractor(freezeVertex);
-        }
         Layer fc = source.getLayer(ResNets.CLASSIFIER);
-        boolean replace = false;
+        ComputationGraph start = source;
         if (b.numClasses > 0) {
             if (fc == null) {
                 throw new IllegalArgumentException("the graph has no classifier vertex '" + ResNets.CLASSIFIER
                         + "' to replace; is it a ResNets graph?");
             }
-            long current = fc.getParam("b").length();
-            replace = current != b.numClasses || b.resetClassifier;
-            if (replace) {
-                tl.nOutReplace(ResNets.CLASSIFIER, b.numClasses, WeightInit.XAVIER);
+            if (fc.getParam("b").length() != b.numClasses || b.resetClassifier) {
+                start = ResNets.replaceClassifier(source, b.numClasses, seed);
             }
         }
+        Nd4j.getRandom().setSeed(seed);
+        FineTuneConfiguration ftc = new FineTuneConfiguration.Builder().updater(b.updater).seed(seed).build();
+        TransferLearning.GraphBuilder tl = new TransferLearning.GraphBuilder(start).fineTuneConfiguration(ftc);
+        if (freezeVertex != null) {
+            tl.setFeatureExtractor(freezeVertex);
+        }
         this.graph = tl.build();
-        // TransferLearning copies parameters with Layer.setParams(flat), which BaseLayer reshapes in 'f'
-        // order: that scrambles the 'c'-order kernels of NativeConvolution. Copy every kept parameter
-        // by name instead.
-        copyParams(source, graph, replace ? ResNets.CLASSIFIER : null);
-    }
-
-    /**
-     * Copies each parameter of {@code from} into the same-named layer and key of {@code to}
-     * (element by element, whatever the memory order), skipping layer {@code skip}.
-     */
-    static void copyParams(ComputationGraph from, ComputationGraph to, String skip) {
-        for (GraphVertex v : from.getVertices()) {
-            if (!v.hasLayer() || v.getLayer().numParams() == 0 || v.getVertexName().equals(skip)) {
-                continue;
-            }
-            GraphVertex tv = to.getVertex(v.getVertexName());
-            if (tv == null || !tv.hasLayer()) {
-                continue;
-            }
-            Layer target = tv.getLayer();
-            for (var e : v.getLayer().paramTable().entrySet()) {
-                INDArray dst = target.getParam(e.getKey());
-                if (dst != null && java.util.Arrays.equals(dst.shape(), e.getValue().shape())) {
-                    dst.assign(e.getValue());
-                }
-            }
+        ParameterCopy.copy(start, graph, null);
+        if (start != source) {
+            start.close();
         }
     }
 
@@ -132,29 +108,6 @@ public final class FineTuner {
      */
     public static Builder builder(ComputationGraph graph) {
         return new Builder(graph);
-    }
-
-    /**
-     * A copy of {@code graph} frozen through {@code tap} (see the class documentation).
-     *
-     * @param graph a ResNets graph
-     * @param tap   stem, layer1..layerN, pool, or a vertex name
-     * @return the new graph
-     */
-    public static ComputationGraph freezeThrough(ComputationGraph graph, String tap) {
-        return builder(graph).optFreezeThrough(tap).build().graph();
-    }
-
-    /**
-     * A copy of {@code graph} with a new, randomly initialised classifier of {@code numClasses}
-     * outputs; every other parameter (batch-norm statistics too) is copied, and nothing is frozen.
-     *
-     * @param graph      a ResNets graph
-     * @param numClasses outputs of the new classifier
-     * @return the new graph
-     */
-    public static ComputationGraph replaceClassifier(ComputationGraph graph, int numClasses) {
-        return builder(graph).optFreezeThrough(null).optNumClasses(numClasses).optResetClassifier(true).build().graph();
     }
 
     /** @return the full network: frozen backbone, trainable rest, (new) classifier and loss layer */
@@ -275,7 +228,7 @@ public final class FineTuner {
         requireFrozen();
         if (head == null) {
             head = unfrozenPart();
-            copyParams(graph, head, null); // the builder copies with setParams: see the constructor
+            ParameterCopy.copy(graph, head, null);
             List<String> inputs = head.getConfiguration().getNetworkInputs();
             if (!inputs.equals(List.of(freezeVertex))) {
                 throw new IllegalStateException("the unfrozen part of the graph takes " + inputs + ", expected only "
@@ -313,7 +266,7 @@ public final class FineTuner {
     }
 
     private void copyHeadToGraph(ComputationGraph head) {
-        copyParams(head, graph, null);
+        ParameterCopy.copy(head, graph, null);
     }
 
     private void requireFrozen() {

@@ -1,5 +1,6 @@
 package dev.resnetzoo.zoo.transfer;
 
+import dev.resnetzoo.core.Taps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -163,7 +164,7 @@ class TransferTest {
         source.getLayer("bn1").getParam("mean").assign(0.25);
         source.getLayer("layer2.0.bn2").getParam("var").assign(2.0);
         Map<String, INDArray> before = snapshot(source);
-        ComputationGraph g = FineTuner.replaceClassifier(source, 3);
+        ComputationGraph g = ResNets.replaceClassifier(source, 3, 42);
         Map<String, INDArray> after = snapshot(g);
         List<String> differ = new ArrayList<>();
         for (var e : before.entrySet()) {

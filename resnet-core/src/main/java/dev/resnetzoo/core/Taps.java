@@ -1,6 +1,5 @@
-package dev.resnetzoo.zoo.transfer;
+package dev.resnetzoo.core;
 
-import dev.resnetzoo.core.ResNets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
