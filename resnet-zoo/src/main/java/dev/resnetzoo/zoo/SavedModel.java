@@ -382,6 +382,25 @@ public final class SavedModel implements AutoCloseable {
     }
 
     /**
+     * The same network at another square input size: the spec's input height and width and the
+     * preprocessing's crop become {@code size}, and the resize keeps its ratio to the crop
+     * (convolutional networks run at any size; the classifier follows a global pool).
+     *
+     * @param size input height and width in pixels, at least 1
+     * @return the same network with this input size
+     */
+    public SavedModel withInputSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("input size must be >= 1, got " + size);
+        }
+        ResNetSpec s = spec.toBuilder().input(spec.inputChannels(), size, size).build();
+        int resize = Math.max(size, (int) Math.round(size * (double) preprocessing.resizeSize() / preprocessing.cropSize()));
+        Preprocessing p = new Preprocessing(resize, size, preprocessing.interpolation(), preprocessing.mean(),
+                preprocessing.std());
+        return of(graph, s, p, labels, source);
+    }
+
+    /**
      * @param newLabels class names in output order, or an empty list
      * @return the same network with these labels
      */

@@ -1,13 +1,14 @@
 package dev.resnetzoo.examples.cli;
 
+import dev.resnetzoo.core.Taps;
 import dev.resnetzoo.core.plan.InferenceEngine;
 import dev.resnetzoo.core.plan.Precision;
-import dev.resnetzoo.examples.finetune.ModelSource;
 import dev.resnetzoo.zoo.Npy;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureExtractor;
-import dev.resnetzoo.core.Taps;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -75,7 +76,13 @@ final class FeaturesCommand implements Callable<Integer> {
         InferenceEngine chosen = InferenceEngine.parse(engine);
         Precision prec = Precision.parse(precision);
         prec.requireSupported();
-        ModelSource source = ModelSource.load(model, weights, null, imageSize);
+        try (SavedModel source = ModelChoice.load(model, weights, imageSize)) {
+            extract(source, chosen, prec);
+        }
+        return 0;
+    }
+
+    private void extract(SavedModel source, InferenceEngine chosen, Precision prec) throws IOException {
         Taps.vertex(source.graph(), layer); // fail early, listing the valid taps
         ImagePreprocessor pre = ImagePreprocessor.of(source.preprocessing());
         List<INDArray> parts = new ArrayList<>();
@@ -107,6 +114,5 @@ final class FeaturesCommand implements Callable<Integer> {
         }
         AtomicFiles.writeVia(out, tmp -> Npy.write(tmp, f));
         System.out.println(out + ": " + Arrays.toString(f.shape()) + " (" + Taps.canonical(source.graph(), layer) + ")");
-        return 0;
     }
 }

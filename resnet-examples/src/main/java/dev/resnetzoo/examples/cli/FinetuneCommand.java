@@ -1,7 +1,7 @@
 package dev.resnetzoo.examples.cli;
 
-import dev.resnetzoo.examples.finetune.FineTuneExample;
-import dev.resnetzoo.examples.finetune.ModelSource;
+import dev.resnetzoo.examples.finetune.FolderFineTuning;
+import dev.resnetzoo.zoo.SavedModel;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -54,9 +54,11 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelSource source = ModelSource.load(model, weights, arch, imageSize);
-        FineTuneExample.Result r = FineTuneExample.run(source,
-                new FineTuneExample.Options(data, freezeThrough, epochs, batch, heldOut, lr, seed, out), System.err);
+        FolderFineTuning.Result r;
+        try (SavedModel source = ModelChoice.load(model, weights, arch, imageSize)) {
+            r = FolderFineTuning.run(source,
+                    new FolderFineTuning.Options(data, freezeThrough, epochs, batch, heldOut, lr, seed, out), System.err);
+        }
         if (r.heldOut() > 0) {
             System.out.printf("held-out accuracy: %.4f (%d/%d)%n", r.accuracy(), r.correct(), r.heldOut());
         } else {

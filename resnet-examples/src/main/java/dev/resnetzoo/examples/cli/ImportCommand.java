@@ -6,9 +6,10 @@ import dev.resnetzoo.core.TorchNames;
 import dev.resnetzoo.zoo.WeightImportException;
 import dev.resnetzoo.zoo.WeightImporter;
 import dev.resnetzoo.zoo.WeightImporter.Classifier;
-import dev.resnetzoo.zoo.files.AtomicFiles;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.io.StateDict;
 import dev.resnetzoo.zoo.io.Tensor;
+import dev.resnetzoo.zoo.registry.Preprocessing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,7 +21,6 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.stream.Collectors;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,16 +36,14 @@ import picocli.CommandLine.Option;
  * every graph parameter must come from the file and every file tensor must be used. The model is
  * written without updater state, to a temporary file next to {@code --out} that is then renamed
  * over it, so a failed or interrupted import never leaves a partial or stale-looking output. The
- * zip also records the input shape ({@value #INPUT_SHAPE_KEY}), which {@code predict} uses to check
- * its inputs.
+ * zip is a {@link SavedModel}: it records the architecture (with the input shape, which
+ * {@code predict} checks its inputs against), ImageNet's preprocessing at the input size, and
+ * ImageNet-1k's labels when the classifier has 1000 outputs and the file's classifier is kept.
  */
 @Command(mixinStandardHelpOptions = true, header = "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.", name = "import", description = {
         "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.",
         "The number of classes is the file's; --num-classes N gives a new N-class classifier if it differs."})
 final class ImportCommand implements Callable<Integer> {
-
-    /** Name of the object in the model zip holding the input shape {@code int[] {C, H, W}}. */
-    static final String INPUT_SHAPE_KEY = "resnet-input-shape";
 
     @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "architecture, e.g. resnet50 (see 'models')")
     String arch;
@@ -85,16 +83,24 @@ final class ImportCommand implements Callable<Integer> {
             } catch (WeightImportException e) {
                 throw new IllegalArgumentException(oneLine(e, spec, TorchNames.expectedKeys(graph).size()), e);
             }
-            AtomicFiles.writeVia(out, tmp -> {
-                ModelSerializer.writeModel(graph, tmp.toFile(), false);
-                ModelSerializer.addObjectToFile(tmp.toFile(), INPUT_SHAPE_KEY,
-                        new int[] {spec.inputChannels(), spec.inputHeight(), spec.inputWidth()});
-            });
+            boolean keptClassifier = report.skipped().isEmpty();
+            SavedModel.of(graph, spec, preprocessing(spec), keptClassifier ? ImageNet.labels(spec.numClasses()) : List.of(),
+                    "imported from " + from.getFileName()).write(out);
             printSummary(spec, graph, report);
         } finally {
             graph.close();
         }
         return 0;
+    }
+
+    /** ImageNet's transform at the input size; a grey or non-square input has none to guess. */
+    private static Preprocessing preprocessing(ResNetSpec spec) {
+        if (spec.inputChannels() != 3 || spec.inputHeight() != spec.inputWidth()) {
+            throw new IllegalArgumentException("--input " + spec.inputChannels() + "," + spec.inputHeight() + ","
+                    + spec.inputWidth() + ": import writes ImageNet's RGB preprocessing, so the input must be 3 channels "
+                    + "and square");
+        }
+        return SavedModel.defaultPreprocessing(spec);
     }
 
     /** The architecture with the options applied; the number of classes defaults to the file's. */

@@ -6,9 +6,9 @@ import dev.resnetzoo.core.plan.InferencePlan;
 import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.Pretrained;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
-import dev.resnetzoo.zoo.registry.Preprocessing;
 import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 import java.io.BufferedOutputStream;
@@ -25,7 +25,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -38,20 +37,20 @@ import picocli.CommandLine.Parameters;
  * {@code ./resnet predict (--model MODEL.zip | --weights TAG) INPUT...}: classifies images or
  * preprocessed arrays and prints the top classes of each.
  *
- * <p><b>Model.</b> {@code --model} restores a DL4J model zip (e.g. written by {@code import});
- * {@code --weights} loads registry weights through {@link Pretrained} (downloading and converting
- * them on first use). With both, the model comes from the zip and {@code --weights} only names the
- * preprocessing and labels (the registry entry is looked up, nothing is downloaded).
+ * <p><b>Model.</b> {@code --model} reads a {@link SavedModel} (written by {@code import},
+ * {@code train} or {@code finetune}); {@code --weights} loads registry weights through
+ * {@link Pretrained} (downloading and converting them on first use). Either way the model brings
+ * its input shape, preprocessing and labels. With both, the model comes from the zip and
+ * {@code --weights} only names the preprocessing and labels (the registry entry is looked up,
+ * nothing is downloaded).
  *
  * <p><b>Inputs.</b> A {@code .npy} file is a float32 (or float64) array {@code [N, C, H, W]} already
- * preprocessed; its C (and H, W when the model records them, as {@code import} does) must be the
- * model's. Any other file is decoded as an image (PNG, JPEG, BMP, GIF) and preprocessed as the
- * weights entry says, or for {@code --model} alone with the ImageNet transform: crop the model's
- * input size (224 when unknown), resize the shorter side to {@code crop * 256 / 224} first, bilinear,
- * ImageNet mean and std. All inputs form one batch, evaluated in chunks of {@value #CHUNK}.
+ * preprocessed; its C, H and W must be the model's. Any other file is decoded as an image (PNG,
+ * JPEG, BMP, GIF) and preprocessed as the model says. All inputs form one batch, evaluated in chunks
+ * of {@value #CHUNK}.
  *
  * <p><b>Output.</b> For each sample the top-k classes with softmax probabilities, labelled with
- * {@code --labels} (one per line), else the entry's labels, else ImageNet-1k's when the model has
+ * {@code --labels} (one per line), else the model's labels, else ImageNet-1k's when the model has
  * 1000 classes. {@code --output-npy} writes the logits ({@code fc} activations, before softmax)
  * as a float32 {@code [N, classes]} array, atomically.
  *
@@ -65,7 +64,7 @@ final class PredictCommand implements Callable<Integer> {
     /** Samples per forward pass. */
     static final int CHUNK = 32;
 
-    @Option(names = "--model", paramLabel = "MODEL.zip", description = "DL4J model zip (e.g. from 'import')")
+    @Option(names = "--model", paramLabel = "MODEL.zip", description = "model zip from 'import', 'train' or 'finetune'")
     Path model;
 
     @Option(names = "--weights", paramLabel = "TAG", description = "registry weights, e.g. resnet50 or resnet50.tv_in1k "
@@ -116,12 +115,12 @@ final class PredictCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--precision " + precision + " needs --engine plan; the graph computes in fp32");
         }
         prec.requireSupported();
-        WeightsEntry entry = weights == null ? null : Registry.builtin().get(weights);
-        ComputationGraph graph = model != null ? restore(model) : Pretrained.builder().build().load(entry);
+        SavedModel saved = load();
+        ComputationGraph graph = saved.graph();
         InferencePlan plan = null;
         try {
             List<Sample> samples = new ArrayList<>();
-            INDArray x = batch(inputShape(graph, entry), entry, samples);
+            INDArray x = batch(saved, samples);
             String engineLine = null;
             if (chosen == InferenceEngine.PLAN) {
                 try {
@@ -137,7 +136,7 @@ final class PredictCommand implements Callable<Integer> {
                     .describe(prec));
             INDArray logits = forward(graph, plan, x);
             int classes = (int) logits.size(1);
-            List<String> labels = labels(entry, classes);
+            List<String> labels = labels(saved, classes);
             INDArray probs = softmax(logits);
             print(samples, probs, labels);
             if (outputNpy != null) {
@@ -152,9 +151,23 @@ final class PredictCommand implements Callable<Integer> {
             if (plan != null) {
                 plan.close();
             }
-            graph.close();
+            saved.close();
         }
         return 0;
+    }
+
+    /** The model; with --weights beside --model, the entry's preprocessing and labels. */
+    private SavedModel load() throws IOException {
+        if (model == null) {
+            return Pretrained.builder().build().load(Registry.builtin().get(weights));
+        }
+        SavedModel m = SavedModel.read(model);
+        if (weights == null) {
+            return m;
+        }
+        WeightsEntry entry = Registry.builtin().get(weights);
+        SavedModel p = m.withPreprocessing(entry.preprocessing());
+        return entry.labels().size() == p.numClasses() ? p.withLabels(entry.labels()) : p;
     }
 
     private static void requireFile(Path p, String what) throws NoSuchFileException {
@@ -163,46 +176,9 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private static ComputationGraph restore(Path file) throws IOException {
-        requireFile(file, "model");
-        try {
-            return ModelSerializer.restoreComputationGraph(file.toFile(), false);
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + " is not a DL4J ComputationGraph model zip (" + e.getMessage() + ")", e);
-        }
-    }
-
-    /**
-     * The model's input {@code {C, H, W}}, {@code -1} where unknown: the registry entry's for
-     * {@code --weights} alone; otherwise as recorded in the zip by {@code import}, or else C from the
-     * first convolution and H, W unknown.
-     */
-    private int[] inputShape(ComputationGraph graph, WeightsEntry entry) {
-        if (graph.getLayer(ResNets.CLASSIFIER) == null) {
-            throw new IllegalArgumentException("the model has no classifier layer '" + ResNets.CLASSIFIER
-                    + "': not a ResNet graph of this project");
-        }
-        if (model == null) {
-            int crop = entry.preprocessing().cropSize();
-            return new int[] {entry.spec().inputChannels(), crop, crop};
-        }
-        try {
-            Object o = ModelSerializer.getObjectFromFile(model.toFile(), ImportCommand.INPUT_SHAPE_KEY);
-            if (o instanceof int[] s && s.length == 3) {
-                return s.clone();
-            }
-        } catch (RuntimeException e) {
-            // not written by 'import': only the channels are known
-        }
-        int channels = -1;
-        if (graph.getLayer("conv1") != null && graph.getLayer("conv1").paramTable().containsKey("W")) {
-            channels = (int) graph.getLayer("conv1").getParam("W").size(1);
-        }
-        return new int[] {channels, -1, -1};
-    }
-
     /** All inputs as one batch, in order; {@code samples} receives one name per row. */
-    private INDArray batch(int[] shape, WeightsEntry entry, List<Sample> samples) throws IOException {
+    private INDArray batch(SavedModel saved, List<Sample> samples) throws IOException {
+        int[] shape = saved.inputShape();
         List<INDArray> parts = new ArrayList<>();
         List<Path> images = new ArrayList<>();
         ImagePreprocessor pre = null;
@@ -217,7 +193,7 @@ final class PredictCommand implements Callable<Integer> {
                 }
             } else {
                 if (pre == null) {
-                    pre = ImagePreprocessor.of(preprocessing(entry, shape));
+                    pre = ImagePreprocessor.of(saved.preprocessing());
                 }
                 images.add(p);
                 samples.add(new Sample(p.toString()));
@@ -240,24 +216,6 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         images.clear();
-    }
-
-    /** The entry's preprocessing, or the ImageNet transform scaled to the model's input size. */
-    private static Preprocessing preprocessing(WeightsEntry entry, int[] shape) {
-        if (shape[0] > 0 && shape[0] != 3) {
-            throw new IllegalArgumentException("the model takes " + shape[0] + "-channel input but images are RGB: "
-                    + "give a preprocessed .npy [N," + shape[0] + ",H,W]");
-        }
-        if (entry != null) {
-            return entry.preprocessing();
-        }
-        if (shape[1] > 0 && shape[1] != shape[2]) {
-            throw new IllegalArgumentException("the model takes " + shape[1] + "x" + shape[2]
-                    + " input, not square: give a preprocessed .npy [N,3," + shape[1] + "," + shape[2] + "]");
-        }
-        int crop = shape[1] > 0 ? shape[1] : 224;
-        int resize = Math.round(crop * 256f / 224f);
-        return Preprocessing.imagenet(resize, crop, Preprocessing.Interpolation.BILINEAR);
     }
 
     private static void checkShape(Path p, INDArray a, int[] shape) {
@@ -303,7 +261,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** Names of the classes, or an empty list. */
-    private List<String> labels(WeightsEntry entry, int classes) throws IOException {
+    private List<String> labels(SavedModel saved, int classes) throws IOException {
         if (labelsFile != null) {
             List<String> l = Files.readAllLines(labelsFile, StandardCharsets.UTF_8).stream()
                     .map(String::strip).toList();
@@ -317,14 +275,10 @@ final class PredictCommand implements Callable<Integer> {
             }
             return l.subList(0, n);
         }
-        if (entry != null && entry.labels().size() == classes) {
-            return entry.labels();
+        if (saved.labels().size() == classes) {
+            return saved.labels();
         }
-        if (classes == 1000) {
-            return Registry.builtin().entries().stream().map(WeightsEntry::labels).filter(l -> l.size() == 1000)
-                    .findFirst().orElse(List.of());
-        }
-        return List.of();
+        return ImageNet.labels(classes);
     }
 
     private void print(List<Sample> samples, INDArray probs, List<String> labels) {

@@ -1,5 +1,6 @@
 package dev.resnetzoo.examples.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.TorchNames;
 import dev.resnetzoo.core.Variant;
+import dev.resnetzoo.zoo.SavedModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -201,8 +203,11 @@ public class ImportCommandTest {
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
         try {
             assertEquals(source.params(), restored.params());
-            int[] shape = ModelSerializer.getObjectFromFile(zip.toFile(), ImportCommand.INPUT_SHAPE_KEY);
-            assertEquals(List.of(3, 32, 32), List.of(shape[0], shape[1], shape[2]));
+            try (SavedModel saved = SavedModel.read(zip)) {
+                assertArrayEquals(new int[] {3, 32, 32}, saved.inputShape());
+                assertEquals(32, saved.preprocessing().cropSize());
+                assertEquals("imported from " + ckpt.getFileName(), saved.source());
+            }
         } finally {
             restored.close();
         }

@@ -188,7 +188,14 @@ class PredictCommandTest {
 
         Run r3 = ImportCommandTest.run("predict", "--model", junk.toString(), junk.toString());
         assertEquals(1, r3.code());
-        assertTrue(r3.errorLines().get(0).contains("is not a DL4J ComputationGraph model zip"), r3.err());
+        assertEquals(List.of("error: " + junk + " is not a zip file (zip END header not found); expected a model zip "
+                + "from ./resnet import, train or finetune"), r3.errorLines());
+
+        // a directory given as the model says so (it used to say "no such file")
+        Run r5 = ImportCommandTest.run("predict", "--model", tmp.toString(), junk.toString());
+        assertEquals(1, r5.code());
+        assertEquals(List.of("error: " + tmp + " is a directory; expected a model zip (from ./resnet import, train or "
+                + "finetune)"), r5.errorLines());
 
         Run r4 = ImportCommandTest.run("predict", junk.toString());
         assertEquals(1, r4.code());

@@ -10,6 +10,7 @@ import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.StemKind;
 import dev.resnetzoo.examples.cli.ImportCommandTest;
 import dev.resnetzoo.zoo.Npy;
+import dev.resnetzoo.zoo.SavedModel;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -48,8 +48,7 @@ class FineTuneCliTest {
                 .stem(StemKind.SMALL).input(3, 32, 32).numClasses(10).build();
         ComputationGraph g = ResNets.create(spec, new NeuralNetConfiguration.Builder().seed(7));
         Path zip = tmp.resolve("tiny.zip");
-        ModelSerializer.writeModel(g, zip.toFile(), false);
-        ModelSerializer.addObjectToFile(zip.toFile(), ModelSource.INPUT_SHAPE_KEY, new int[] {3, 32, 32});
+        SavedModel.of(g, spec, SavedModel.defaultPreprocessing(spec), List.of(), "tiny").write(zip);
         return zip;
     }
 
@@ -107,9 +106,13 @@ class FineTuneCliTest {
         assertEquals(9, Integer.parseInt(m.group(3)));
         assertTrue(acc >= 0.7, "held-out accuracy " + acc + " (chance 0.33)");
         assertEquals(List.of("blue", "green", "red"), Files.readAllLines(outDir.resolve("labels.txt")));
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(outDir.resolve("model.zip").toFile());
-        INDArray p = restored.outputSingle(Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32));
+        SavedModel saved = SavedModel.read(outDir.resolve("model.zip"));
+        assertEquals(List.of("blue", "green", "red"), saved.labels(), "the model carries the folder's classes");
+        assertEquals(3, saved.spec().numClasses());
+        assertEquals(32, saved.preprocessing().cropSize());
+        INDArray p = saved.graph().outputSingle(Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32));
         assertArrayEquals(new long[] {2, 3}, p.shape());
+        saved.close();
         try (var files = Files.list(outDir.resolve("feature-cache"))) {
             assertEquals(2, files.count());
         }

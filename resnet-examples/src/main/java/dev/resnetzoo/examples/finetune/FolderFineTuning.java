@@ -1,5 +1,7 @@
 package dev.resnetzoo.examples.finetune;
 
+import dev.resnetzoo.core.ResNetSpec;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureCache;
@@ -11,13 +13,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * Fine-tunes a ResNet backbone on a folder of images, one sub-folder per class:
+ * The engine of {@code ./resnet finetune}: fine-tunes a ResNet backbone on a folder of images, one
+ * sub-folder per class:
  * <ol>
  *   <li>scans the folder ({@link ImageFolder}) and splits it, per class and seeded, into train and
  *       held-out images;</li>
@@ -27,11 +29,12 @@ import org.nd4j.linalg.learning.config.Adam;
  *   <li>computes the frozen part's output for every training image once, preprocessed as the
  *       weights require ({@link ImagePreprocessor}), caching it in {@code out/feature-cache};</li>
  *   <li>trains the unfrozen part on those features, puts it back onto the full graph, evaluates
- *       the full graph on the held-out images, and saves {@code out/model.zip} and
- *       {@code out/labels.txt}.</li>
+ *       the full graph on the held-out images, and saves {@code out/model.zip} (a
+ *       {@link SavedModel} with the backbone's preprocessing and the folder's class names as labels)
+ *       and {@code out/labels.txt}.</li>
  * </ol>
  */
-public final class FineTuneExample {
+public final class FolderFineTuning {
 
     /**
      * @param data          image folder
@@ -69,7 +72,7 @@ public final class FineTuneExample {
     public record Result(List<String> classes, int train, int correct, int heldOut, double accuracy, Path model) {
     }
 
-    private FineTuneExample() {
+    private FolderFineTuning() {
     }
 
     /**
@@ -79,7 +82,7 @@ public final class FineTuneExample {
      * @return the outcome
      * @throws IOException if images cannot be read or the model not written
      */
-    public static Result run(ModelSource source, Options o, PrintStream log) throws IOException {
+    public static Result run(SavedModel source, Options o, PrintStream log) throws IOException {
         ImageFolder folder = ImageFolder.scan(o.data());
         ImageFolder.Split split = folder.split(o.heldOut(), o.seed());
         if (split.train().isEmpty()) {
@@ -87,7 +90,7 @@ public final class FineTuneExample {
         }
         log.printf("%s: %d classes %s, %d train / %d held-out images; backbone %s; preprocessing %s%n",
                 o.data(), folder.classes().size(), folder.classes(), split.train().size(), split.heldOut().size(),
-                source.description(), source.preprocessing());
+                source.source(), source.preprocessing());
         ImagePreprocessor pre = ImagePreprocessor.of(source.preprocessing());
         FineTuner ft = FineTuner.builder(source.graph()).optNumClasses(folder.classes().size())
                 .optFreezeThrough(o.freezeThrough()).optUpdater(new Adam(o.learningRate())).optSeed(o.seed())
@@ -119,17 +122,15 @@ public final class FineTuneExample {
         }
         Files.createDirectories(o.out());
         Path model = o.out().resolve("model.zip");
-        int crop = source.preprocessing().cropSize();
-        AtomicFiles.writeVia(model, tmp -> {
-            ModelSerializer.writeModel(graph, tmp.toFile(), true);
-            ModelSerializer.addObjectToFile(tmp.toFile(), ModelSource.INPUT_SHAPE_KEY, new int[] {3, crop, crop});
-        });
+        ResNetSpec tuned = source.spec().toBuilder().numClasses(folder.classes().size()).build();
+        SavedModel.of(graph, tuned, source.preprocessing(), folder.classes(),
+                source.source() + " fine-tuned on " + o.data().getFileName()).write(model);
         AtomicFiles.writeString(o.out().resolve("labels.txt"), String.join("\n", folder.classes()) + "\n");
         return new Result(folder.classes(), split.train().size(), correct, split.heldOut().size(), acc, model);
     }
 
     /** File names, sizes and dates of the images, with the preprocessing: the data part of the feature cache key. */
-    static String dataKey(List<ImageFolder.Sample> samples, ModelSource source) throws IOException {
+    static String dataKey(List<ImageFolder.Sample> samples, SavedModel source) throws IOException {
         StringBuilder sb = new StringBuilder(source.preprocessing().toString()).append('\n');
         for (ImageFolder.Sample s : samples) {
             sb.append(s.file()).append('\t').append(Files.size(s.file())).append('\t')
