@@ -189,13 +189,25 @@ public record ResNetSpec(
             }
         }
 
-        /** @param name a label for the network @return this */
+        /**
+
+         * @param name a label for the network
+
+         * @return this
+
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** @param widths stage widths ("planes"), one per stage @return this */
+        /**
+
+         * @param widths stage widths ("planes"), one per stage
+
+         * @return this
+
+         */
         public Builder widths(int... widths) {
             this.widths = new ArrayList<>();
             for (int w : widths) {
@@ -204,19 +216,37 @@ public record ResNetSpec(
             return this;
         }
 
-        /** @param stemWidth channels out of the stem convolution @return this */
+        /**
+
+         * @param stemWidth channels out of the stem convolution
+
+         * @return this
+
+         */
         public Builder stemWidth(int stemWidth) {
             this.stemWidth = stemWidth;
             return this;
         }
 
-        /** @param cardinality groups in the 3x3 bottleneck convolution (ResNeXt) @return this */
+        /**
+
+         * @param cardinality groups in the 3x3 bottleneck convolution (ResNeXt)
+
+         * @return this
+
+         */
         public Builder cardinality(int cardinality) {
             this.cardinality = cardinality;
             return this;
         }
 
-        /** @param baseWidth width per group (torchvision's width_per_group) @return this */
+        /**
+
+         * @param baseWidth width per group (torchvision's width_per_group)
+
+         * @return this
+
+         */
         public Builder baseWidth(int baseWidth) {
             this.baseWidth = baseWidth;
             return this;
@@ -237,13 +267,25 @@ public record ResNetSpec(
             return this;
         }
 
-        /** @param reduction squeeze-and-excitation reduction (16 in SE-ResNeXt), 0 for none @return this */
+        /**
+
+         * @param reduction squeeze-and-excitation reduction (16 in SE-ResNeXt), 0 for none
+
+         * @return this
+
+         */
         public Builder se(int reduction) {
             this.seReduction = reduction;
             return this;
         }
 
-        /** @param stem stem kind @return this */
+        /**
+
+         * @param stem stem kind
+
+         * @return this
+
+         */
         public Builder stem(StemKind stem) {
             this.stem = stem;
             return this;
@@ -262,13 +304,25 @@ public record ResNetSpec(
             return this;
         }
 
-        /** @param numClasses classifier outputs @return this */
+        /**
+
+         * @param numClasses classifier outputs
+
+         * @return this
+
+         */
         public Builder numClasses(int numClasses) {
             this.numClasses = numClasses;
             return this;
         }
 
-        /** @param zero whether the last BN of each block starts at scale 0 @return this */
+        /**
+
+         * @param zero whether the last BN of each block starts at scale 0
+
+         * @return this
+
+         */
         public Builder zeroInitLastBn(boolean zero) {
             this.zeroInitLastBn = zero;
             return this;

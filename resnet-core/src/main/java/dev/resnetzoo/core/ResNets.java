@@ -45,7 +45,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * {@code layerS.B.out} (the block output), {@code layerS.B.se.pool}/{@code relu}/{@code gate}/
  * {@code scale}, {@code avgpool}. The classifier {@code fc} outputs logits; the graph's output
  * vertex {@link #OUTPUT} applies softmax with cross-entropy loss. With DL4J's stock layers
- * ({@link ConvolutionImpl#DL4J}) the ReLUs and adds are separate vertices ({@code relu},
+ * ({@link LayerImpl#DL4J}) the ReLUs and adds are separate vertices ({@code relu},
  * {@code layerS.B.relu1}/{@code relu2}, {@code layerS.B.add}).
  *
  * <p>The arrays inside a block, and a block's output inside a stage, are declared private to this
@@ -55,7 +55,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * those taps ({@link Taps}).
  *
  * <p>Training settings (updater, seed, regularisation) are not part of the architecture: pass them
- * in a {@link NeuralNetConfiguration.Builder} to {@link #configuration(ResNetSpec, NeuralNetConfiguration.Builder, ConvolutionImpl)}.
+ * in a {@link NeuralNetConfiguration.Builder} to {@link #configuration(ResNetSpec, NeuralNetConfiguration.Builder, LayerImpl)}.
  */
 public final class ResNets {
     /** Name of the graph input. */
@@ -84,7 +84,7 @@ public final class ResNets {
      * @return an initialised graph with native convolutions
      */
     public static ComputationGraph create(ResNetSpec spec, NeuralNetConfiguration.Builder training) {
-        ComputationGraph g = new ComputationGraph(configuration(spec, training, ConvolutionImpl.NATIVE));
+        ComputationGraph g = new ComputationGraph(configuration(spec, training, LayerImpl.NATIVE));
         g.init();
         return g;
     }
@@ -97,13 +97,13 @@ public final class ResNets {
      * @throws IllegalArgumentException if {@code convolution} cannot express the spec (groups with DL4J's layer)
      */
     public static ComputationGraphConfiguration configuration(ResNetSpec spec, NeuralNetConfiguration.Builder training,
-                                                              ConvolutionImpl convolution) {
+                                                              LayerImpl convolution) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(training, "training");
         Objects.requireNonNull(convolution, "convolution");
-        if (convolution == ConvolutionImpl.DL4J && spec.cardinality() > 1) {
+        if (convolution == LayerImpl.DL4J && spec.cardinality() > 1) {
             throw new IllegalArgumentException(spec.name() + " has grouped convolutions (cardinality "
-                    + spec.cardinality() + "), which DL4J's ConvolutionLayer cannot express; use ConvolutionImpl.NATIVE");
+                    + spec.cardinality() + "), which DL4J's ConvolutionLayer cannot express; use LayerImpl.NATIVE");
         }
         GraphSink sink = new GraphSink(training.graphBuilder(), convolution);
         sink.graph.addInputs(INPUT)
@@ -201,9 +201,9 @@ public final class ResNets {
     /** Receives the layers of the walk; null sink = summary only. */
     private static final class GraphSink {
         final ComputationGraphConfiguration.GraphBuilder graph;
-        final ConvolutionImpl convolution;
+        final LayerImpl convolution;
 
-        GraphSink(ComputationGraphConfiguration.GraphBuilder graph, ConvolutionImpl convolution) {
+        GraphSink(ComputationGraphConfiguration.GraphBuilder graph, LayerImpl convolution) {
             this.graph = graph;
             this.convolution = convolution;
         }
@@ -214,12 +214,12 @@ public final class ResNets {
 
         /** Whether batch norm + ReLU and add + ReLU are single vertices (this project's layers). */
         boolean fused() {
-            return convolution == ConvolutionImpl.NATIVE;
+            return convolution == LayerImpl.NATIVE;
         }
 
         /** Every batch norm reads a convolution's output; {@code blockedOut}: only convolutions read its output. */
         Layer batchNorm(long channels, double gammaInit, boolean relu, boolean blockedOut) {
-            if (convolution == ConvolutionImpl.NATIVE) {
+            if (convolution == LayerImpl.NATIVE) {
                 NativeBatchNorm bn = NativeBatchNorm.of(channels, 1e-5, 0.9, gammaInit).withBlockedInput();
                 if (blockedOut) {
                     bn.withBlockedOutput();
@@ -233,7 +233,7 @@ public final class ResNets {
         /** {@code blockedIn}: the input is a batch norm's output read only by convolutions; {@code blockedOut}: a batch norm reads the output. */
         Layer conv(long in, long out, int k, int stride, int pad, int groups, boolean bias, boolean blockedIn,
                    boolean blockedOut) {
-            if (convolution == ConvolutionImpl.NATIVE) {
+            if (convolution == LayerImpl.NATIVE) {
                 NativeConvolution c = NativeConvolution.of(in, out, k, stride, pad, groups, bias, new KaimingNormal());
                 if (blockedIn) {
                     c.withBlockedInput();

@@ -49,7 +49,7 @@ class NetworkTest {
         try {
             ComputationGraph g = new ComputationGraph(ResNets.configuration(spec,
                     new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.DOUBLE).updater(new NoOp()),
-                    ConvolutionImpl.NATIVE));
+                    LayerImpl.NATIVE));
             g.init();
             INDArray x = Nd4j.rand(DataType.DOUBLE, 2, spec.inputChannels(), spec.inputHeight(), spec.inputWidth());
             INDArray y = labels(2, spec.numClasses()).castTo(DataType.DOUBLE);
@@ -110,7 +110,7 @@ class NetworkTest {
     void everyVariantConfigurationBuilds() {
         for (Variant v : Variant.values()) {
             ComputationGraphConfiguration conf = ResNets.configuration(v.spec(), new NeuralNetConfiguration.Builder(),
-                    ConvolutionImpl.NATIVE);
+                    LayerImpl.NATIVE);
             assertEquals(ResNets.OUTPUT, conf.getNetworkOutputs().get(0));
         }
     }
@@ -118,7 +118,7 @@ class NetworkTest {
     @Test
     void jsonConfigurationRoundTrips() {
         ComputationGraphConfiguration conf = ResNets.configuration(Variant.SERESNEXT50_32X4D.spec(),
-                new NeuralNetConfiguration.Builder(), ConvolutionImpl.NATIVE);
+                new NeuralNetConfiguration.Builder(), LayerImpl.NATIVE);
         String json = conf.toJson();
         ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(json);
         assertEquals(json, back.toJson());
@@ -146,7 +146,7 @@ class NetworkTest {
     @Test
     void stockDl4jConvolutionGraphHasTheSameParameters() {
         ComputationGraph stock = new ComputationGraph(ResNets.configuration(Variant.RESNET18.spec(),
-                new NeuralNetConfiguration.Builder(), ConvolutionImpl.DL4J));
+                new NeuralNetConfiguration.Builder(), LayerImpl.DL4J));
         stock.init();
         assertEquals(Reference.params("resnet18"), ResNets.countParameters(stock));
     }

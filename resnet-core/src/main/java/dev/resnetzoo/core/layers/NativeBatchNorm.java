@@ -11,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Batch normalisation over the channels of an NCHW feature map, computed with libnd4j's
  * {@code moments} and {@code batchnorm} operations (one pass each) instead of DL4J 1.0.0-M2.1's
- * {@code BatchNormalization} layer, which orchestrates a dozen separate passes from Java (3-8x
- * slower per call, measured in this project's benchmark notes).
+ * {@code BatchNormalization} layer, which orchestrates a dozen separate passes from Java (the
+ * README's benchmarks compare the two).
  *
  * <p>It is a DL4J {@link BatchNormalization} configuration in every other respect: parameters
  * {@code gamma}, {@code beta}, {@code mean}, {@code var} (variance stored directly, as PyTorch's

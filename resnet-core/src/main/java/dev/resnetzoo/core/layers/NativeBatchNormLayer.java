@@ -71,8 +71,8 @@ final class NativeBatchNormLayer extends BatchNormalization {
     /**
      * Batch mean and biased variance per channel, accumulated in double precision. Float32
      * statistics (libnd4j's {@code moments} and oneDNN's batch norm alike) made one SGD step of
-     * the fashion-fast network about 1% off PyTorch's float64 step below layer4; with these the
-     * step is as accurate as PyTorch's float32 one ({@code TrainingStepAccuracyTest}).
+     * the fashion-fast network less accurate than PyTorch's float32 step; with these the step is as
+     * accurate as PyTorch's float32 one ({@code TrainingStepAccuracyTest} checks it).
      */
     private void moments(INDArray x, boolean oneDnn, INDArray mean, INDArray var) {
         if (x.dataType() == DataType.DOUBLE) {

@@ -5,8 +5,6 @@ import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.Activation;
@@ -143,14 +141,8 @@ public class NativeConvolution extends ConvolutionLayer {
 
     @Override
     public ParamInitializer initializer() {
-        return GroupedConvParamInitializer.INSTANCE;
+        return NativeConvolutionParams.INSTANCE;
     }
-
-    @Override
-    public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return super.getMemoryReport(inputType);
-    }
-
     @Override
     public NativeConvolution clone() {
         return (NativeConvolution) super.clone();

@@ -107,23 +107,23 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         applyDropOutIfNecessary(training, workspaceMgr);
         INDArray x = checkedInput();
-        INDArray w = getParamWithNoise(GroupedConvParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+        INDArray w = getParamWithNoise(NativeConvolutionParams.WEIGHT_KEY, training, workspaceMgr);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, outputShape(x), 'c');
         if (LayerRuntime.oneDnnFor(dataType)) {
-            INDArray b = hasBias() ? getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, training, workspaceMgr) : null;
+            INDArray b = hasBias() ? getParamWithNoise(NativeConvolutionParams.BIAS_KEY, training, workspaceMgr) : null;
             primitivesFor(x).forward(x, w, b, out);
             return out;
         }
         if (layerConf().getGroups() == 1) {
             INDArray[] in = hasBias()
-                    ? new INDArray[] {x, w, getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, training, workspaceMgr)}
+                    ? new INDArray[] {x, w, getParamWithNoise(NativeConvolutionParams.BIAS_KEY, training, workspaceMgr)}
                     : new INDArray[] {x, w};
             Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(in).addOutputs(out)
                     .addIntegerArguments(iArgs()).build());
         } else {
             groupedForward(x, w, out, workspaceMgr);
             if (hasBias()) {
-                INDArray b = getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, training, workspaceMgr);
+                INDArray b = getParamWithNoise(NativeConvolutionParams.BIAS_KEY, training, workspaceMgr);
                 Nd4j.exec(new BroadcastAddOp(out, b, out, 1));
             }
         }
@@ -183,19 +183,19 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         INDArray x = checkedInput();
-        INDArray w = getParamWithNoise(GroupedConvParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+        INDArray w = getParamWithNoise(NativeConvolutionParams.WEIGHT_KEY, true, workspaceMgr);
         INDArray eps = epsilon.dataType() == dataType ? epsilon : epsilon.castTo(dataType);
         if (eps.ordering() != 'c' || eps.elementWiseStride() != 1) {
             eps = eps.dup('c');
         }
-        INDArray wGrad = gradientViews.get(GroupedConvParamInitializer.WEIGHT_KEY);
-        INDArray bGrad = hasBias() ? gradientViews.get(GroupedConvParamInitializer.BIAS_KEY) : null;
+        INDArray wGrad = gradientViews.get(NativeConvolutionParams.WEIGHT_KEY);
+        INDArray bGrad = hasBias() ? gradientViews.get(NativeConvolutionParams.BIAS_KEY) : null;
         INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         if (LayerRuntime.oneDnnFor(dataType)) {
             primitivesFor(x).backward(x, w, eps, epsOut, wGrad, bGrad);
         } else if (layerConf().getGroups() == 1) {
             INDArray[] in = hasBias()
-                    ? new INDArray[] {x, w, getParamWithNoise(GroupedConvParamInitializer.BIAS_KEY, true, workspaceMgr), eps}
+                    ? new INDArray[] {x, w, getParamWithNoise(NativeConvolutionParams.BIAS_KEY, true, workspaceMgr), eps}
                     : new INDArray[] {x, w, eps};
             INDArray[] outs = hasBias() ? new INDArray[] {epsOut, wGrad, bGrad} : new INDArray[] {epsOut, wGrad};
             Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(in).addOutputs(outs)
@@ -207,9 +207,9 @@ final class NativeConvolutionLayer extends BaseLayer<NativeConvolution> {
             }
         }
         Gradient g = new DefaultGradient();
-        g.setGradientFor(GroupedConvParamInitializer.WEIGHT_KEY, wGrad);
+        g.setGradientFor(NativeConvolutionParams.WEIGHT_KEY, wGrad);
         if (hasBias()) {
-            g.setGradientFor(GroupedConvParamInitializer.BIAS_KEY, bGrad);
+            g.setGradientFor(NativeConvolutionParams.BIAS_KEY, bGrad);
         }
         weightNoiseParams.clear();
         return new Pair<>(g, backpropDropOutIfPresent(epsOut));

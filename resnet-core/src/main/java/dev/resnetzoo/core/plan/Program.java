@@ -153,8 +153,8 @@ final class Program {
             }
             tap("layer" + (s + 1), x);
         }
-        // Plain [N, C, 1, 1] is the same memory as [N, C]: the classifier reads it as a matrix (a
-        // blocked 4-D source made oneDNN's inner product 50x slower).
+        // Plain [N, C, 1, 1] is the same memory as [N, C]: the classifier reads it as a matrix (on a
+        // blocked 4-D source oneDNN picks a far slower inner-product kernel).
         Value pooled = pool(x, dnnl_pooling_avg_exclude_padding, 0, 1, 0, "avgpool",
                 OneDnn.desc(new long[] {batch, x.dims[1], 1, 1}, dataType, dnnl_nchw));
         tap("pool", pooled);
@@ -191,7 +191,7 @@ final class Program {
     /**
      * The layout of a plain convolution's activations: 16-channel blocks ({@code nChw16c}) where the
      * channels allow, else oneDNN's choice. Left to itself, oneDNN 2.5 picks channels-last for
-     * ResNet-50's convolutions, which ran 15-19% slower at batch 8 (fp32, bf16) and equal at batch 1.
+     * ResNet-50's convolutions, which is slower at batch 8 (the README has the measurement).
      * Grouped convolutions keep {@code any}: on a forced 16-channel layout oneDNN has only its
      * reference kernel for ResNeXt's 4-channel groups.
      */

@@ -2,7 +2,7 @@ package dev.resnetzoo.examples.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.resnetzoo.core.ConvolutionImpl;
+import dev.resnetzoo.core.LayerImpl;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.layers.LayerRuntime;
@@ -70,7 +70,7 @@ public final class ResNetBenchmark {
      * @param runtime     how this project's layers compute (ignored for DL4J's stock layers)
      * @return the measured figures
      */
-    public Result measure(ConvolutionImpl convolution, LayerRuntime runtime) {
+    public Result measure(LayerImpl convolution, LayerRuntime runtime) {
         LayerRuntime.select(runtime);
         try {
             return measureSelected(convolution);
@@ -79,7 +79,7 @@ public final class ResNetBenchmark {
         }
     }
 
-    private Result measureSelected(ConvolutionImpl convolution) {
+    private Result measureSelected(LayerImpl convolution) {
         PeakMemory.reset();
         ComputationGraph g = new ComputationGraph(ResNets.configuration(spec,
                 new NeuralNetConfiguration.Builder().seed(0).updater(new Adam(1e-3)), convolution));
@@ -101,7 +101,7 @@ public final class ResNetBenchmark {
         long peak = Math.max(steady[0], steadyPeak);
 
         g.close();
-        if (convolution != ConvolutionImpl.NATIVE) {
+        if (convolution != LayerImpl.NATIVE) {
             return new Result("DL4J stock ConvolutionLayer", batch / inference, batch / train, -1, peak, steadyPeak);
         }
         boolean oneDnn = LayerRuntime.selected() == LayerRuntime.ONEDNN;

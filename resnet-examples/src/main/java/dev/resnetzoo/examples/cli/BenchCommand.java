@@ -1,6 +1,6 @@
 package dev.resnetzoo.examples.cli;
 
-import dev.resnetzoo.core.ConvolutionImpl;
+import dev.resnetzoo.core.LayerImpl;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.core.layers.LayerRuntime;
@@ -118,15 +118,15 @@ final class BenchCommand implements Callable<Integer> {
         System.err.println("layer runtime by default here: " + LayerRuntime.describe());
         if (stock && spec.cardinality() == 1) {
             System.err.println("measuring DL4J stock layers...");
-            rows.add(bench.measure(ConvolutionImpl.DL4J, null));
+            rows.add(bench.measure(LayerImpl.DL4J, null));
         }
         if (!noLibnd4j) {
             System.err.println("measuring resnet-zoo layers on libnd4j ops...");
-            rows.add(bench.measure(ConvolutionImpl.NATIVE, LayerRuntime.LIBND4J));
+            rows.add(bench.measure(LayerImpl.NATIVE, LayerRuntime.LIBND4J));
         }
         if (LayerRuntime.selected() == LayerRuntime.ONEDNN) {
             System.err.println("measuring resnet-zoo layers on oneDNN...");
-            rows.add(bench.measure(ConvolutionImpl.NATIVE, LayerRuntime.ONEDNN));
+            rows.add(bench.measure(LayerImpl.NATIVE, LayerRuntime.ONEDNN));
         }
         if (!noPytorch) {
             System.err.println("measuring PyTorch...");

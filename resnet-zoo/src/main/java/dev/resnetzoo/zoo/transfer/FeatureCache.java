@@ -41,7 +41,13 @@ public final class FeatureCache {
         this.dir = dir;
     }
 
-    /** @param dir cache directory (created on first write) @return the cache */
+    /**
+
+     * @param dir cache directory (created on first write)
+
+     * @return the cache
+
+     */
     public static FeatureCache at(Path dir) {
         return new FeatureCache(Objects.requireNonNull(dir, "dir"));
     }

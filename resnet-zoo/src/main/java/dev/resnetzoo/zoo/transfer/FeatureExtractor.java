@@ -259,7 +259,13 @@ public final class FeatureExtractor implements AutoCloseable {
             this.graph = Objects.requireNonNull(graph, "graph");
         }
 
-        /** @param batchSize images per forward pass (>= 1) @return this */
+        /**
+
+         * @param batchSize images per forward pass (>= 1)
+
+         * @return this
+
+         */
         public Builder optBatchSize(int batchSize) {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -268,7 +274,13 @@ public final class FeatureExtractor implements AutoCloseable {
             return this;
         }
 
-        /** @param pooled average feature maps over H and W, giving [N, C] for every tap @return this */
+        /**
+
+         * @param pooled average feature maps over H and W, giving [N, C] for every tap
+
+         * @return this
+
+         */
         public Builder optPooled(boolean pooled) {
             this.pooled = pooled;
             return this;

@@ -307,7 +307,13 @@ public final class FineTuner {
             return this;
         }
 
-        /** @param numClasses outputs of a new classifier ({@code fc}); 0 keeps the current one @return this */
+        /**
+
+         * @param numClasses outputs of a new classifier ({@code fc}); 0 keeps the current one
+
+         * @return this
+
+         */
         public Builder optNumClasses(int numClasses) {
             if (numClasses < 0) {
                 throw new IllegalArgumentException("number of classes must be >= 1 (or 0 to keep), got " + numClasses);
@@ -316,25 +322,49 @@ public final class FineTuner {
             return this;
         }
 
-        /** @param reset re-initialise the classifier even if it already has optNumClasses outputs @return this */
+        /**
+
+         * @param reset re-initialise the classifier even if it already has optNumClasses outputs
+
+         * @return this
+
+         */
         public Builder optResetClassifier(boolean reset) {
             this.resetClassifier = reset;
             return this;
         }
 
-        /** @param updater updater of the trainable layers @return this */
+        /**
+
+         * @param updater updater of the trainable layers
+
+         * @return this
+
+         */
         public Builder optUpdater(IUpdater updater) {
             this.updater = Objects.requireNonNull(updater, "updater");
             return this;
         }
 
-        /** @param seed seed of the new classifier's initialisation and the shuffling @return this */
+        /**
+
+         * @param seed seed of the new classifier's initialisation and the shuffling
+
+         * @return this
+
+         */
         public Builder optSeed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** @param batchSize batch size of featurizing and featurized training @return this */
+        /**
+
+         * @param batchSize batch size of featurizing and featurized training
+
+         * @return this
+
+         */
         public Builder optBatchSize(int batchSize) {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);

@@ -1,7 +1,7 @@
 package dev.resnetzoo.core;
 
 /** Which layer implementations (convolution, batch normalisation) a graph is built from. */
-public enum ConvolutionImpl {
+public enum LayerImpl {
     /**
      * This project's layers: {@link dev.resnetzoo.core.layers.NativeConvolution} (plain and grouped)
      * and {@link dev.resnetzoo.core.layers.NativeBatchNorm}, computed by oneDNN primitives or libnd4j

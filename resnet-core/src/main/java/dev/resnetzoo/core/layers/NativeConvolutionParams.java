@@ -12,12 +12,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Parameters of {@link NativeConvolution}: {@code W [out, in/groups, kh, kw]} then {@code b [out]}. */
-final class GroupedConvParamInitializer implements ParamInitializer {
-    static final GroupedConvParamInitializer INSTANCE = new GroupedConvParamInitializer();
+final class NativeConvolutionParams implements ParamInitializer {
+    static final NativeConvolutionParams INSTANCE = new NativeConvolutionParams();
     static final String WEIGHT_KEY = "W";
     static final String BIAS_KEY = "b";
 
-    private GroupedConvParamInitializer() {
+    private NativeConvolutionParams() {
     }
 
     static long[] weightShape(NativeConvolution c) {
