@@ -114,7 +114,7 @@ public class ImportCommandTest {
      * The graph's parameters as a PyTorch-style safetensors file, plus {@code bn1.num_batches_tracked}
      * (int64) and {@code extra}; keys failing {@code keep} are left out.
      */
-    static byte[] safetensors(ComputationGraph g, Map<String, float[]> extra, Predicate<String> keep) {
+    public static byte[] safetensors(ComputationGraph g, Map<String, float[]> extra, Predicate<String> keep) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         Map<String, byte[]> data = new LinkedHashMap<>();
         Map<String, String> dtypes = new LinkedHashMap<>();
