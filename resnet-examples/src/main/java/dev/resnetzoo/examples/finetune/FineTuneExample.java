@@ -1,5 +1,7 @@
 package dev.resnetzoo.examples.finetune;
 
+import dev.resnetzoo.zoo.data.ImageFolder;
+import dev.resnetzoo.zoo.data.ImageFolderIterator;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureCache;
