@@ -54,7 +54,7 @@ record ByteImage(int width, int height, int channels, byte[] pixels) {
         int w = image.getWidth();
         int h = image.getHeight();
         if ((long) w * h > ImagePreprocessor.MAX_PIXELS) {
-            throw new IllegalArgumentException(ImagePreprocessor.tooLarge(w, h));
+            throw new IllegalArgumentException("the image is " + ImagePreprocessor.tooLarge(w, h));
         }
         byte[] out = new byte[3 * w * h];
         ColorModel cm = image.getColorModel();

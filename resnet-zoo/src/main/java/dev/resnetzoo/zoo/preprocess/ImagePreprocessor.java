@@ -157,8 +157,8 @@ public final class ImagePreprocessor {
             throw new IllegalArgumentException("no image files given");
         }
         int crop = preprocessing.cropSize();
-        int size = channels * crop * crop;
-        float[] data = new float[files.size() * size];
+        int size = arraySize(1, crop);
+        float[] data = new float[arraySize(files.size(), crop)];
         for (int i = 0; i < files.size(); i++) {
             Path file = files.get(i);
             BufferedImage image = read(file);
@@ -182,9 +182,19 @@ public final class ImagePreprocessor {
     public INDArray preprocess(BufferedImage image) {
         Objects.requireNonNull(image, "image");
         int crop = preprocessing.cropSize();
-        float[] data = new float[channels * crop * crop];
+        float[] data = new float[arraySize(1, crop)];
         toChw(cropped(ByteImage.of(image, channels)), data, 0);
         return Nd4j.create(data, new long[] {1, channels, crop, crop}, 'c');
+    }
+
+    /** Floats in a batch of {@code n} images, if one array can hold them. */
+    private int arraySize(int n, int crop) {
+        long size = (long) n * channels * crop * crop;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "a batch of %d images of %dx%dx%d is %,d floats, "
+                    + "more than one array holds: use smaller batches", n, channels, crop, crop, size));
+        }
+        return (int) size;
     }
 
     /** Steps 2 and 3: resize the shorter side, then center-crop (padding with black if needed). */
@@ -199,9 +209,14 @@ public final class ImagePreprocessor {
         int h = image.height();
         int shortSide = Math.min(w, h);
         int longSide = Math.max(w, h);
-        int newLong = (int) ((double) ((long) size * longSide) / shortSide);
-        int newW = w <= h ? size : newLong;
-        int newH = w <= h ? newLong : size;
+        long newLong = (long) ((double) ((long) size * longSide) / shortSide);
+        if (newLong * size > MAX_PIXELS) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "resizing %dx%d to a shorter side of %d gives "
+                    + "%s: expected a less elongated image", w, h, size,
+                    tooLarge(w <= h ? size : newLong, w <= h ? newLong : size)));
+        }
+        int newW = w <= h ? size : (int) newLong;
+        int newH = w <= h ? (int) newLong : size;
         if (newW == w && newH == h) {
             return image;
         }
@@ -266,7 +281,7 @@ public final class ImagePreprocessor {
 
     /** Why an image of {@code width x height} pixels is refused. */
     static String tooLarge(long width, long height) {
-        return String.format(Locale.ROOT, "%dx%d pixels (%,d), more than the %,d PIL accepts: refusing to decode it",
+        return String.format(Locale.ROOT, "%dx%d pixels (%,d), more than the %,d PIL accepts",
                 width, height, width * height, MAX_PIXELS);
     }
 
@@ -296,7 +311,7 @@ public final class ImagePreprocessor {
                     throw decodeError(file, e);
                 }
                 if (w * h > MAX_PIXELS) {
-                    throw new IOException(file + " is " + tooLarge(w, h));
+                    throw new IOException(file + " is " + tooLarge(w, h) + ": refusing to decode it");
                 }
                 // ImageIO's JPEG reader only warns when the file ends before the EOI marker (the
                 // missing rows come out grey); PIL's decoder needs the EOI and refuses the file.

@@ -381,8 +381,19 @@ class ImagePreprocessorTest {
         BufferedImage huge = new BufferedImage(27_000, 27_000, BufferedImage.TYPE_BYTE_BINARY);
         ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pre.preprocess(huge));
-        assertEquals("27000x27000 pixels (729,000,000), more than the 178,956,970 PIL accepts: refusing to decode it",
+        assertEquals("the image is 27000x27000 pixels (729,000,000), more than the 178,956,970 PIL accepts",
                 e.getMessage());
+    }
+
+    @Test
+    void elongatedImagesThatWouldResizePastTheLimitAreRefused() {
+        // 1 x 1,000,000 pixels is within the limit, but resized to a shorter side of 256 it would be
+        // 256 x 256,000,000, whose byte count overflows an int in the resampler.
+        ByteImage line = new ByteImage(1, 1_000_000, 1, new byte[1_000_000]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ImagePreprocessor.resizeShorterSide(line, 256, Interpolation.BILINEAR));
+        assertEquals("resizing 1x1000000 to a shorter side of 256 gives 256x256000000 pixels (65,536,000,000), more "
+                + "than the 178,956,970 PIL accepts: expected a less elongated image", e.getMessage());
     }
 
     /** An all-black 1-bit grey PNG of the given size (rows of zeros, deflated). */
