@@ -2,6 +2,7 @@ package dev.resnetzoo.zoo.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -123,6 +124,8 @@ public final class ImageFolder {
                     loose++;
                 }
             }
+        } catch (IOException | DirectoryIteratorException e) {
+            throw new IOException("cannot list image folder " + root + ": " + e, e);
         }
         if (classDirs.size() < 2) {
             String found = classDirs.isEmpty() ? "no class sub-folders" : "one class sub-folder, "
@@ -149,25 +152,31 @@ public final class ImageFolder {
 
     /** The images under one class folder, recursively, sorted by path. */
     private static List<Path> images(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
         try (Stream<Path> walk = Files.walk(dir, Integer.MAX_VALUE, FileVisitOption.FOLLOW_LINKS)) {
-            List<Path> out = new ArrayList<>();
             walk.filter(p -> !p.equals(dir) && !hiddenBelow(dir, p) && Files.isRegularFile(p) && isImage(p))
                     .forEach(out::add);
-            Collections.sort(out);
-            for (Path p : out) {
-                if (!Files.isReadable(p)) {
-                    throw new IOException("image " + p + " is not readable: check its permissions");
-                }
-            }
-            return out;
         } catch (UncheckedIOException e) {
-            IOException cause = e.getCause();
-            if (cause instanceof FileSystemLoopException) {
-                throw new IOException("class folder " + dir + " links back into itself at " + cause.getMessage()
-                        + ": expected a tree of image files", cause);
-            }
-            throw new IOException("cannot list class folder " + dir + ": " + cause.getMessage(), cause);
+            throw listingError(dir, e.getCause());
+        } catch (IOException e) {
+            throw listingError(dir, e);
         }
+        Collections.sort(out);
+        for (Path p : out) {
+            if (!Files.isReadable(p)) {
+                throw new IOException("image " + p + " is not readable: check its permissions");
+            }
+        }
+        return out;
+    }
+
+    private static IOException listingError(Path dir, IOException e) {
+        if (e instanceof FileSystemLoopException) {
+            return new IOException("class folder " + dir + " links back into itself at " + e.getMessage()
+                    + ": expected a tree of image files", e);
+        }
+        // NIO's messages are often the bare path (AccessDeniedException): name the exception too.
+        return new IOException("cannot list class folder " + dir + ": " + e, e);
     }
 
     private static boolean hidden(Path p) {

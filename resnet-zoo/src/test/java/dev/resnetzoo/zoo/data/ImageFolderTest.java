@@ -129,6 +129,17 @@ class ImageFolderTest {
     }
 
     @Test
+    void aLinkLoopIsRefused() throws IOException {
+        Path root = tmp.resolve("d");
+        touch(root.resolve("cat/1.png"));
+        touch(root.resolve("dog/2.png"));
+        Path loop = Files.createSymbolicLink(root.resolve("dog/again"), root.resolve("dog"));
+        IOException e = assertThrows(IOException.class, () -> ImageFolder.scan(root));
+        assertEquals("class folder " + root.resolve("dog") + " links back into itself at " + loop
+                + ": expected a tree of image files", e.getMessage());
+    }
+
+    @Test
     void anUnreadableImageIsNamed() throws IOException {
         Path root = tmp.resolve("d");
         touch(root.resolve("cat/1.png"));
