@@ -127,25 +127,29 @@ public final class SavedModel implements AutoCloseable {
     }
 
     /**
-     * The preprocessing of a model that names none: ImageNet's evaluation transform at the model's
-     * input size (crop = input height, shorter side resized to {@code round(crop * 256 / 224)} first,
-     * bilinear, ImageNet mean and standard deviation). This is the one place this rule lives.
+     * The preprocessing of a model that names none, at the model's input size (crop = input
+     * height, shorter side resized to {@code round(crop * 256 / 224)} first, bilinear): for RGB
+     * input ImageNet's evaluation transform (ImageNet mean and standard deviation); for grey input
+     * PIL's grey conversion and plain scaling to {@code [0, 1]} (mean 0, std 1), which is right only
+     * for a network trained on such input: give the real one with {@link #withPreprocessing} where
+     * it differs. This is the one place this rule lives.
      *
-     * @param spec the architecture (its input must be square)
+     * @param spec the architecture (its input must be square, with 1 or 3 channels)
      * @return the preprocessing
-     * @throws IllegalArgumentException if the input is not square or not 3 channels
+     * @throws IllegalArgumentException if the input is not square or has another number of channels
      */
     public static Preprocessing defaultPreprocessing(ResNetSpec spec) {
         if (spec.inputHeight() != spec.inputWidth()) {
             throw new IllegalArgumentException(spec.name() + " takes " + spec.inputHeight() + "x" + spec.inputWidth()
                     + " input; images are center-cropped to a square, so give its preprocessing explicitly");
         }
-        if (spec.inputChannels() != 3) {
-            throw new IllegalArgumentException(spec.name() + " takes " + spec.inputChannels()
-                    + "-channel input; the default preprocessing is for RGB: give its preprocessing explicitly");
-        }
         int crop = spec.inputHeight();
-        return Preprocessing.imagenet(resizeFor(crop), crop, Preprocessing.Interpolation.BILINEAR);
+        return switch (spec.inputChannels()) {
+            case 3 -> Preprocessing.imagenet(resizeFor(crop), crop, Preprocessing.Interpolation.BILINEAR);
+            case 1 -> Preprocessing.grey(resizeFor(crop), crop, Preprocessing.Interpolation.BILINEAR, 0.0, 1.0);
+            default -> throw new IllegalArgumentException(spec.name() + " takes " + spec.inputChannels()
+                    + "-channel input; images give 1 (grey) or 3 (RGB), so give its preprocessing explicitly");
+        };
     }
 
     /** torchvision's ratio of resize to crop (256 for 224). */
@@ -285,7 +289,7 @@ public final class SavedModel implements AutoCloseable {
         if (!labels.isEmpty() && labels.size() != spec.numClasses()) {
             return labels.size() + " labels for " + spec.numClasses() + " classes";
         }
-        int preChannels = preprocessing.mean().size();
+        int preChannels = preprocessing.channels();
         if (preChannels != spec.inputChannels()) {
             return "the preprocessing makes " + preChannels + "-channel input, the network takes "
                     + spec.inputChannels();

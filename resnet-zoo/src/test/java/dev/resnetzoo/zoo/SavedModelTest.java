@@ -80,6 +80,21 @@ class SavedModelTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SavedModel.defaultPreprocessing(SPEC.toBuilder().input(3, 16, 24).build()));
         assertTrue(e.getMessage().contains("16x24"), e.getMessage());
+        Preprocessing grey = SavedModel.defaultPreprocessing(SPEC.toBuilder().input(1, 28, 28).build());
+        assertEquals(1, grey.channels());
+        assertEquals(List.of(0.0), grey.mean());
+        assertEquals(32, grey.resizeSize());
+        assertThrows(IllegalArgumentException.class,
+                () -> SavedModel.defaultPreprocessing(SPEC.toBuilder().input(2, 16, 16).build()));
+    }
+
+    @Test
+    void preprocessingMustMakeTheNetworksChannels() {
+        ComputationGraph g = ResNets.create(SPEC);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SavedModel.of(g, SPEC,
+                Preprocessing.grey(18, 16, Preprocessing.Interpolation.BILINEAR, 0.5, 0.5), List.of(), "x"));
+        assertTrue(e.getMessage().contains("1-channel input, the network takes 3"), e.getMessage());
+        g.close();
     }
 
     /** Specs at a given input size. */

@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
  * written without updater state, to a temporary file next to {@code --out} that is then renamed
  * over it, so a failed or interrupted import never leaves a partial or stale-looking output. The
  * zip is a {@link SavedModel}: it records the architecture (with the input shape, which
- * {@code predict} checks its inputs against), ImageNet's preprocessing at the input size, and
+ * {@code predict} checks its inputs against), the preprocessing of
+ * {@link SavedModel#defaultPreprocessing} (ImageNet's at the input size for RGB), and
  * ImageNet-1k's labels when the classifier has 1000 outputs and the file's classifier is kept.
  */
 @Command(mixinStandardHelpOptions = true, header = "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.", name = "import", description = {
@@ -93,14 +94,14 @@ final class ImportCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** ImageNet's transform at the input size; a grey or non-square input has none to guess. */
+    /** ImageNet's transform at the input size, or plain [0, 1] grey for a 1-channel input (see SavedModel). */
     private static Preprocessing preprocessing(ResNetSpec spec) {
-        if (spec.inputChannels() != 3 || spec.inputHeight() != spec.inputWidth()) {
+        try {
+            return SavedModel.defaultPreprocessing(spec);
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--input " + spec.inputChannels() + "," + spec.inputHeight() + ","
-                    + spec.inputWidth() + ": import writes ImageNet's RGB preprocessing, so the input must be 3 channels "
-                    + "and square");
+                    + spec.inputWidth() + ": import writes a preprocessing for square 1- or 3-channel input", e);
         }
-        return SavedModel.defaultPreprocessing(spec);
     }
 
     /** The architecture with the options applied; the number of classes defaults to the file's. */
@@ -150,6 +151,7 @@ final class ImportCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "not used (no such parameter): %d: %s%n", report.unexpected().size(),
                     abbreviate(report.unexpected()));
         }
+        System.out.println("preprocessing: " + preprocessing(spec));
         System.out.printf(Locale.ROOT, "wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);
     }
 

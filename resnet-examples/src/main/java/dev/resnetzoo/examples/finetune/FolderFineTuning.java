@@ -2,6 +2,8 @@ package dev.resnetzoo.examples.finetune;
 
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.zoo.SavedModel;
+import dev.resnetzoo.zoo.data.ImageFolder;
+import dev.resnetzoo.zoo.data.ImageFolderIterator;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import dev.resnetzoo.zoo.preprocess.ImagePreprocessor;
 import dev.resnetzoo.zoo.transfer.FeatureCache;

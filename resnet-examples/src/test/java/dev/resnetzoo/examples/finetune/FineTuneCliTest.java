@@ -11,6 +11,7 @@ import dev.resnetzoo.core.StemKind;
 import dev.resnetzoo.examples.cli.ImportCommandTest;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.SavedModel;
+import dev.resnetzoo.zoo.data.ImageFolder;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.resnetzoo.zoo.preprocess;
 import dev.resnetzoo.zoo.registry.Preprocessing.Interpolation;
 
 /**
- * Resizes 8-bit RGB images the way PIL's {@code Image.resize} does (Pillow's {@code Resample.c},
+ * Resizes 8-bit grey and RGB images the way PIL's {@code Image.resize} does (Pillow's {@code Resample.c},
  * as in Pillow 9.4), so that the pixels come out identical:
  * <ul>
  *   <li>separable: a horizontal pass, then a vertical pass, each rounded to 8 bits;</li>
@@ -27,12 +27,12 @@ final class PilResample {
     private PilResample() {
     }
 
-    /** Resizes an interleaved RGB image. */
-    static RgbImage resize(RgbImage in, int outWidth, int outHeight, Interpolation interpolation) {
+    /** Resizes an interleaved image, each channel alike (as Pillow's 8-bit modes L and RGB). */
+    static ByteImage resize(ByteImage in, int outWidth, int outHeight, Interpolation interpolation) {
         if (outWidth < 1 || outHeight < 1) {
             throw new IllegalArgumentException("output size must be at least 1x1, got " + outWidth + "x" + outHeight);
         }
-        RgbImage img = in;
+        ByteImage img = in;
         if (outWidth != img.width()) {
             img = horizontal(img, outWidth, coefficients(img.width(), outWidth, interpolation));
         }
@@ -110,64 +110,51 @@ final class PilResample {
         return v < 0 ? 0 : Math.min(v, 255);
     }
 
-    private static RgbImage horizontal(RgbImage in, int outWidth, Coefficients c) {
+    private static ByteImage horizontal(ByteImage in, int outWidth, Coefficients c) {
         int h = in.height();
-        int inW = in.width();
+        int ch = in.channels();
+        int inStride = in.width() * ch;
         byte[] src = in.pixels();
-        byte[] dst = new byte[outWidth * h * 3];
+        byte[] dst = new byte[outWidth * h * ch];
         int half = 1 << (PRECISION_BITS - 1);
         for (int y = 0; y < h; y++) {
-            int row = y * inW * 3;
+            int row = y * inStride;
             for (int xx = 0; xx < outWidth; xx++) {
                 int k0 = xx * c.ksize();
                 int n = c.count()[xx];
-                int base = row + c.first()[xx] * 3;
-                int s0 = half;
-                int s1 = half;
-                int s2 = half;
-                for (int x = 0; x < n; x++) {
-                    int w = c.weights()[k0 + x];
-                    int p = base + x * 3;
-                    s0 += (src[p] & 0xff) * w;
-                    s1 += (src[p + 1] & 0xff) * w;
-                    s2 += (src[p + 2] & 0xff) * w;
+                int base = row + c.first()[xx] * ch;
+                int o = (y * outWidth + xx) * ch;
+                for (int b = 0; b < ch; b++) {
+                    int s = half;
+                    for (int x = 0; x < n; x++) {
+                        s += (src[base + x * ch + b] & 0xff) * c.weights()[k0 + x];
+                    }
+                    dst[o + b] = (byte) clip8(s);
                 }
-                int o = (y * outWidth + xx) * 3;
-                dst[o] = (byte) clip8(s0);
-                dst[o + 1] = (byte) clip8(s1);
-                dst[o + 2] = (byte) clip8(s2);
             }
         }
-        return new RgbImage(outWidth, h, dst);
+        return new ByteImage(outWidth, h, ch, dst);
     }
 
-    private static RgbImage vertical(RgbImage in, int outHeight, Coefficients c) {
-        int w = in.width();
+    private static ByteImage vertical(ByteImage in, int outHeight, Coefficients c) {
+        int stride = in.width() * in.channels();
         byte[] src = in.pixels();
-        byte[] dst = new byte[w * outHeight * 3];
+        byte[] dst = new byte[stride * outHeight];
         int half = 1 << (PRECISION_BITS - 1);
-        int stride = w * 3;
         for (int yy = 0; yy < outHeight; yy++) {
             int k0 = yy * c.ksize();
             int n = c.count()[yy];
             int ymin = c.first()[yy];
-            for (int xx = 0; xx < w; xx++) {
-                int s0 = half;
-                int s1 = half;
-                int s2 = half;
-                int p = ymin * stride + xx * 3;
+            // Samples of one row are independent: channel interleaving does not matter here.
+            for (int i = 0; i < stride; i++) {
+                int s = half;
+                int p = ymin * stride + i;
                 for (int y = 0; y < n; y++, p += stride) {
-                    int k = c.weights()[k0 + y];
-                    s0 += (src[p] & 0xff) * k;
-                    s1 += (src[p + 1] & 0xff) * k;
-                    s2 += (src[p + 2] & 0xff) * k;
+                    s += (src[p] & 0xff) * c.weights()[k0 + y];
                 }
-                int o = (yy * w + xx) * 3;
-                dst[o] = (byte) clip8(s0);
-                dst[o + 1] = (byte) clip8(s1);
-                dst[o + 2] = (byte) clip8(s2);
+                dst[yy * stride + i] = (byte) clip8(s);
             }
         }
-        return new RgbImage(w, outHeight, dst);
+        return new ByteImage(in.width(), outHeight, in.channels(), dst);
     }
 }

@@ -17,11 +17,21 @@ import java.util.Objects;
  * </ol>
  * {@link dev.resnetzoo.zoo.preprocess.ImagePreprocessor} implements it.
  *
+ * <p>The number of mean values is the number of input channels: three for RGB models (ImageNet),
+ * one for grey-scale models (Fashion-MNIST), whose images are converted to grey as PIL's
+ * {@code convert("L")} before the resize ({@link #grey}).
+ *
+ * <p>The record is plain data that Jackson writes and reads as it is, e.g. in a saved model's
+ * metadata: {@code {"resizeSize":32,"cropSize":28,"interpolation":"BILINEAR","mean":[0.286],
+ * "std":[0.353]}} (the interpolation by its name); reading runs the same validation.
+ *
  * @param resizeSize    target length of the shorter image side, in pixels
  * @param cropSize      side of the square central crop, in pixels (the network's input size)
  * @param interpolation resampling filter of the resize
- * @param mean          per-channel mean (R, G, B) subtracted after scaling to {@code [0, 1]}
- * @param std           per-channel standard deviation (R, G, B) divided by after subtracting the mean
+ * @param mean          per-channel mean (R, G, B, or the one grey value) subtracted after scaling to
+ *                      {@code [0, 1]}
+ * @param std           per-channel standard deviation (R, G, B, or grey) divided by after
+ *                      subtracting the mean
  */
 public record Preprocessing(int resizeSize, int cropSize, Interpolation interpolation, List<Double> mean,
                             List<Double> std) {
@@ -65,11 +75,11 @@ public record Preprocessing(int resizeSize, int cropSize, Interpolation interpol
      * @param resizeSize    shorter side after resizing, at least 1
      * @param cropSize      crop side, at least 1
      * @param interpolation resampling filter
-     * @param mean          three channel means
-     * @param std           three positive channel standard deviations
-     *
-     * @throws IllegalArgumentException if a size is not positive, mean or std do not have 3 values,
-     *                                  or a std is not positive
+     * @param mean          channel means: three (RGB) or one (grey)
+     * @param std           positive channel standard deviations, as many as means
+     * @throws IllegalArgumentException if a size is not positive, mean does not have 1 or 3 values,
+     *                                  std does not have as many, or a value is not finite or a std
+     *                                  not positive
      */
     public Preprocessing {
         Objects.requireNonNull(interpolation, "interpolation");
@@ -79,9 +89,13 @@ public record Preprocessing(int resizeSize, int cropSize, Interpolation interpol
             throw new IllegalArgumentException("resize size and crop size must be >= 1, got resize " + resizeSize
                     + ", crop " + cropSize);
         }
-        if (mean.size() != 3 || std.size() != 3) {
-            throw new IllegalArgumentException("mean and std need one value per RGB channel (3), got mean " + mean
-                    + ", std " + std);
+        if (mean.size() != 1 && mean.size() != 3) {
+            throw new IllegalArgumentException("mean needs one value per input channel: 3 (RGB) or 1 (grey), got "
+                    + mean);
+        }
+        if (std.size() != mean.size()) {
+            throw new IllegalArgumentException("std needs one value per channel, as mean: expected " + mean.size()
+                    + " values, got " + std);
         }
         for (double s : std) {
             if (!(s > 0) || Double.isInfinite(s)) {
@@ -107,9 +121,41 @@ public record Preprocessing(int resizeSize, int cropSize, Interpolation interpol
         return new Preprocessing(resizeSize, cropSize, interpolation, IMAGENET_MEAN, IMAGENET_STD);
     }
 
+    /**
+     * A grey-scale transform (one input channel), e.g. for a model trained on Fashion-MNIST:
+     * images are converted to grey as PIL's {@code convert("L")}, then resized, cropped and
+     * normalised with one mean and std.
+     *
+     * @param resizeSize    shorter side after resizing, e.g. 28
+     * @param cropSize      crop side, e.g. 28
+     * @param interpolation resampling filter
+     * @param mean          mean grey level after scaling to {@code [0, 1]}, e.g. 0.2860 (Fashion-MNIST)
+     * @param std           standard deviation of the grey level, e.g. 0.3530 (Fashion-MNIST)
+     * @return the preprocessing
+     * @throws IllegalArgumentException as the constructor
+     */
+    public static Preprocessing grey(int resizeSize, int cropSize, Interpolation interpolation, double mean, double std) {
+        return new Preprocessing(resizeSize, cropSize, interpolation, List.of(mean), List.of(std));
+    }
+
+    /**
+     * Number of input channels: 3 (RGB) or 1 (grey), the number of mean values.
+     *
+     * @return 1 or 3
+     */
+    public int channels() {
+        return mean.size();
+    }
+
+    /**
+     * Describes the transform, e.g. {@code RGB, resize 256 (bilinear), crop 224, mean [0.485, 0.456,
+     * 0.406], std [0.229, 0.224, 0.225]} or {@code grey, resize 28 (bilinear), crop 28, mean 0.286,
+     * std 0.353}.
+     */
     @Override
     public String toString() {
-        return "resize " + resizeSize + " (" + interpolation.name().toLowerCase(Locale.ROOT) + "), crop " + cropSize
-                + ", mean " + mean + ", std " + std;
+        boolean grey = channels() == 1;
+        return (grey ? "grey" : "RGB") + ", resize " + resizeSize + " (" + interpolation.name().toLowerCase(Locale.ROOT)
+                + "), crop " + cropSize + ", mean " + (grey ? mean.get(0) : mean) + ", std " + (grey ? std.get(0) : std);
     }
 }

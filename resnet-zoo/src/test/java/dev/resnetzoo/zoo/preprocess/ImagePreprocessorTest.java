@@ -63,7 +63,22 @@ class ImagePreprocessorTest {
 
     private static Preprocessing preprocessing(JsonNode c) {
         return new Preprocessing(c.get("resize_size").asInt(), c.get("crop_size").asInt(),
-                Interpolation.of(c.get("interpolation").asText()), doubles(doc.get("mean")), doubles(doc.get("std")));
+                Interpolation.of(c.get("interpolation").asText()), doubles(c.get("mean")), doubles(c.get("std")));
+    }
+
+    /** The cases whose name satisfies {@code filter}. */
+    private static List<JsonNode> cases(java.util.function.Predicate<JsonNode> filter) {
+        List<JsonNode> out = new ArrayList<>();
+        doc.get("cases").forEach(c -> {
+            if (filter.test(c)) {
+                out.add(c);
+            }
+        });
+        return out;
+    }
+
+    private static boolean png(JsonNode c) {
+        return c.get("image").asText().endsWith(".png");
     }
 
     private static List<Double> doubles(JsonNode array) {
@@ -72,19 +87,21 @@ class ImagePreprocessorTest {
         return out;
     }
 
-    private static RgbImage decode(Path file) throws IOException {
-        return RgbImage.of(ImagePreprocessor.read(file));
+    private static ByteImage decode(Path file, int channels) throws IOException {
+        return ByteImage.of(ImagePreprocessor.read(file), channels);
     }
 
     /** torchvision's normalisation of an 8-bit crop, in float32. */
-    private static float[] normalise(RgbImage img, Preprocessing p) {
+    private static float[] normalise(ByteImage img, Preprocessing p) {
         int plane = img.width() * img.height();
-        float[] out = new float[3 * plane];
-        for (int c = 0; c < 3; c++) {
+        int channels = p.channels();
+        assertEquals(channels, img.channels());
+        float[] out = new float[channels * plane];
+        for (int c = 0; c < channels; c++) {
             float m = p.mean().get(c).floatValue();
             float s = p.std().get(c).floatValue();
             for (int i = 0; i < plane; i++) {
-                out[c * plane + i] = ((img.pixels()[3 * i + c] & 0xff) / 255f - m) / s;
+                out[c * plane + i] = ((img.pixels()[channels * i + c] & 0xff) / 255f - m) / s;
             }
         }
         return out;
@@ -99,7 +116,7 @@ class ImagePreprocessorTest {
         return max;
     }
 
-    private static int maxLevelDiff(RgbImage a, RgbImage b) {
+    private static int maxLevelDiff(ByteImage a, ByteImage b) {
         assertEquals(a.width(), b.width());
         assertEquals(a.height(), b.height());
         int max = 0;
@@ -109,41 +126,80 @@ class ImagePreprocessorTest {
         return max;
     }
 
+    /** Runs one PNG case and checks the 8-bit crop pixel for pixel and the floats to rounding. */
+    private static void assertMatchesPil(JsonNode c) throws IOException {
+        String name = c.get("name").asText();
+        Preprocessing p = preprocessing(c);
+        ImagePreprocessor pre = ImagePreprocessor.of(p);
+        Path image = dir.resolve(c.get("image").asText());
+        ByteImage source = decode(image, p.channels());
+
+        ByteImage resized = ImagePreprocessor.resizeShorterSide(source, p.resizeSize(), p.interpolation());
+        assertEquals(c.get("resized_width").asInt(), resized.width(), name);
+        assertEquals(c.get("resized_height").asInt(), resized.height(), name);
+
+        ByteImage expected = decode(dir.resolve(c.get("expected").asText()), p.channels());
+        ByteImage crop = pre.cropped(source);
+        assertEquals(0, maxLevelDiff(expected, crop), name + ": 8-bit crop differs from PIL's");
+
+        INDArray out = pre.preprocess(image);
+        assertArrayEquals(new long[] {1, p.channels(), p.cropSize(), p.cropSize()}, out.shape(), name);
+        assertEquals(DataType.FLOAT, out.dataType());
+        double diff = maxAbsDiff(normalise(expected, p), out.data().asFloat());
+        assertTrue(diff <= PNG_TOLERANCE, name + ": max abs diff " + diff);
+        double sum = 0;
+        for (float v : out.data().asFloat()) {
+            sum += v;
+        }
+        assertEquals(c.get("sum").asDouble(), sum, 1e-6, name + " sum");
+        assertEquals(c.get("abs_max").asDouble(), Transforms.abs(out, true).maxNumber().doubleValue(), 1e-6, name + " max |x|");
+    }
+
     @Test
     void pngMatchesPilAndTorchvisionExactly() throws IOException {
-        int checked = 0;
-        for (JsonNode c : doc.get("cases")) {
-            String name = c.get("name").asText();
-            if (!c.get("image").asText().endsWith(".png")) {
-                continue;
-            }
-            Preprocessing p = preprocessing(c);
-            ImagePreprocessor pre = ImagePreprocessor.of(p);
-            Path image = dir.resolve(c.get("image").asText());
-            RgbImage source = decode(image);
-
-            RgbImage resized = ImagePreprocessor.resizeShorterSide(source, p.resizeSize(), p.interpolation());
-            assertEquals(c.get("resized_width").asInt(), resized.width(), name);
-            assertEquals(c.get("resized_height").asInt(), resized.height(), name);
-
-            RgbImage expected = decode(dir.resolve(c.get("expected").asText()));
-            RgbImage crop = pre.cropped(source);
-            assertEquals(0, maxLevelDiff(expected, crop), name + ": 8-bit crop differs from PIL's");
-
-            INDArray out = pre.preprocess(image);
-            assertArrayEquals(new long[] {1, 3, p.cropSize(), p.cropSize()}, out.shape(), name);
-            assertEquals(DataType.FLOAT, out.dataType());
-            double diff = maxAbsDiff(normalise(expected, p), out.data().asFloat());
-            assertTrue(diff <= PNG_TOLERANCE, name + ": max abs diff " + diff);
-            double sum = 0;
-            for (float v : out.data().asFloat()) {
-                sum += v;
-            }
-            assertEquals(c.get("sum").asDouble(), sum, 1e-6, name + " sum");
-            assertEquals(c.get("abs_max").asDouble(), Transforms.abs(out, true).maxNumber().doubleValue(), 1e-6, name + " max |x|");
-            checked++;
+        List<JsonNode> rgb = cases(c -> png(c) && c.get("mode").asText().equals("RGB"));
+        for (JsonNode c : rgb) {
+            assertMatchesPil(c);
         }
-        assertEquals(11, checked);
+        assertEquals(13, rgb.size());
+    }
+
+    @Test
+    void grey16BitPngIsClippedAsPilWithOrWithoutTransparency() throws IOException {
+        // PIL opens 16-bit grey as mode I and clips to 255 when converting; ImageIO adds an alpha
+        // band for a tRNS chunk, which must not change the levels (the high byte would).
+        List<JsonNode> grey16 = cases(c -> c.get("image").asText().startsWith("grey16"));
+        for (JsonNode c : grey16) {
+            assertMatchesPil(c);
+        }
+        assertEquals(3, grey16.size());
+    }
+
+    @Test
+    void oneChannelPreprocessingMatchesPilConvertL() throws IOException {
+        List<JsonNode> grey = cases(c -> png(c) && c.get("mode").asText().equals("L"));
+        for (JsonNode c : grey) {
+            assertMatchesPil(c);
+        }
+        assertEquals(8, grey.size());
+    }
+
+    @Test
+    void lumaIsPilsFixedPointFormula() {
+        // PIL's L24: (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16; a float 0.299/0.587/0.114
+        // with truncation or plain rounding differs on some of these.
+        int[][] rgbToL = {{255, 255, 255, 255}, {0, 0, 0, 0}, {255, 0, 0, 76}, {0, 255, 0, 150}, {0, 0, 255, 29},
+            {1, 1, 1, 1}, {128, 128, 128, 128}, {10, 200, 30, 124}, {3, 0, 0, 1}, {0, 1, 0, 1}, {5, 0, 0, 1}};
+        byte[] px = new byte[3 * rgbToL.length];
+        for (int i = 0; i < rgbToL.length; i++) {
+            for (int c = 0; c < 3; c++) {
+                px[3 * i + c] = (byte) rgbToL[i][c];
+            }
+        }
+        ByteImage grey = new ByteImage(rgbToL.length, 1, 3, px).grey();
+        for (int i = 0; i < rgbToL.length; i++) {
+            assertEquals(rgbToL[i][3], grey.get(i, 0, 0), Arrays.toString(rgbToL[i]));
+        }
     }
 
     @Test
@@ -166,13 +222,13 @@ class ImagePreprocessorTest {
 
     @Test
     void jpegIsCloseToPil() throws IOException {
-        for (JsonNode c : doc.get("cases")) {
-            if (!c.get("image").asText().endsWith(".jpg")) {
-                continue;
-            }
+        List<JsonNode> jpegs = cases(c -> c.get("image").asText().endsWith(".jpg"));
+        for (JsonNode c : jpegs) {
             Preprocessing p = preprocessing(c);
-            RgbImage expected = decode(dir.resolve(c.get("expected").asText()));
-            INDArray out = ImagePreprocessor.of(p).preprocess(dir.resolve(c.get("image").asText()));
+            Path image = dir.resolve(c.get("image").asText());
+            ByteImage expected = decode(dir.resolve(c.get("expected").asText()), p.channels());
+            INDArray out = ImagePreprocessor.of(p).preprocess(image);
+            assertArrayEquals(new long[] {1, p.channels(), p.cropSize(), p.cropSize()}, out.shape());
             float[] want = normalise(expected, p);
             float[] got = out.data().asFloat();
             double diff = maxAbsDiff(want, got);
@@ -181,14 +237,13 @@ class ImagePreprocessorTest {
                 mean += Math.abs(want[i] - got[i]);
             }
             mean /= want.length;
-            int levels = maxLevelDiff(expected, ImagePreprocessor.of(p).cropped(decode(dir.resolve(c.get("image").asText()))));
-            System.out.printf(Locale.ROOT, "JPEG (ImageIO vs PIL/libjpeg-turbo): max abs diff %.4f, mean %.5f after "
-                    + "normalisation; max %d levels of 255%n", diff, mean, levels);
+            int levels = maxLevelDiff(expected, ImagePreprocessor.of(p).cropped(decode(image, p.channels())));
+            System.out.printf(Locale.ROOT, "%s: JPEG (ImageIO vs PIL/libjpeg-turbo): max abs diff %.4f, mean %.5f "
+                    + "after normalisation; max %d levels of 255%n", c.get("name").asText(), diff, mean, levels);
             assertTrue(diff <= JPEG_TOLERANCE, "max abs diff " + diff);
             assertTrue(mean <= 0.01, "mean abs diff " + mean);
-            return;
         }
-        throw new AssertionError("no JPEG fixture");
+        assertEquals(2, jpegs.size());
     }
 
     @Test
@@ -203,6 +258,11 @@ class ImagePreprocessorTest {
             assertEquals(one.reshape(3, 56, 56), batch.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all(),
                     NDArrayIndex.all()), files.get(i).toString());
         }
+        ImagePreprocessor grey = ImagePreprocessor.of(Preprocessing.grey(32, 28, Interpolation.BILINEAR, 0.286, 0.353));
+        INDArray greyBatch = grey.preprocess(files);
+        assertArrayEquals(new long[] {4, 1, 28, 28}, greyBatch.shape());
+        assertEquals(grey.preprocess(files.get(2)).reshape(1, 28, 28), greyBatch.get(NDArrayIndex.point(2),
+                NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()));
     }
 
     @Test
@@ -218,7 +278,7 @@ class ImagePreprocessorTest {
         // Grey: the stored level in all three channels (no gamma conversion as BufferedImage.getRGB would do).
         BufferedImage grey = new BufferedImage(40, 30, BufferedImage.TYPE_BYTE_GRAY);
         grey.getRaster().setSample(3, 4, 0, 100);
-        RgbImage rgb = RgbImage.of(grey);
+        ByteImage rgb = ByteImage.rgb(grey);
         assertEquals(100, rgb.get(3, 4, 0));
         assertEquals(100, rgb.get(3, 4, 1));
         assertEquals(100, rgb.get(3, 4, 2));
@@ -229,10 +289,10 @@ class ImagePreprocessorTest {
     void resizeKeepsConstantImagesAndIdentity() {
         byte[] px = new byte[3 * 50 * 40];
         Arrays.fill(px, (byte) 200);
-        RgbImage flat = new RgbImage(50, 40, px);
+        ByteImage flat = new ByteImage(50, 40, 3, px);
         for (Interpolation f : Interpolation.values()) {
-            RgbImage down = PilResample.resize(flat, 13, 7, f);
-            RgbImage up = PilResample.resize(flat, 121, 97, f);
+            ByteImage down = PilResample.resize(flat, 13, 7, f);
+            ByteImage up = PilResample.resize(flat, 121, 97, f);
             for (byte b : down.pixels()) {
                 assertEquals(200, b & 0xff, f + " down");
             }
@@ -256,6 +316,37 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void jpegLackingOnlyItsEndMarkerIsRefusedAsPilDoes() throws IOException {
+        // PIL: "image file is truncated" for every cut, even of the last byte or two (the EOI marker);
+        // ImageIO decodes all rows and only warns "Truncated File - Missing EOI marker".
+        byte[] jpeg = Files.readAllBytes(dir.resolve("scene.jpg"));
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        for (int cut : new int[] {1, 2}) {
+            Path file = Files.write(tmp.resolve("cut" + cut + ".jpg"), Arrays.copyOf(jpeg, jpeg.length - cut));
+            IOException e = assertThrows(IOException.class, () -> pre.preprocess(file), "cut " + cut);
+            assertEquals(file + " is truncated: the file ends before the image is complete (PIL refuses it too)",
+                    e.getMessage());
+        }
+        // Bytes after the EOI marker are ignored, by PIL too.
+        byte[] trailing = Arrays.copyOf(jpeg, jpeg.length + 7);
+        pre.preprocess(Files.write(tmp.resolve("trailing.jpg"), trailing));
+    }
+
+    @Test
+    void truncatedPngIsRefusedInOneLine() throws IOException {
+        byte[] png = Files.readAllBytes(dir.resolve("scene.png"));
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        for (int length : new int[] {png.length / 2, 100, 40}) {
+            Path file = Files.write(tmp.resolve("cut" + length + ".png"), Arrays.copyOf(png, length));
+            IOException e = assertThrows(IOException.class, () -> pre.preprocess(file), "length " + length);
+            assertEquals(file + " is truncated: the file ends before the image is complete (PIL refuses it too)",
+                    e.getMessage());
+        }
+        // Without its IEND chunk the image is complete: PIL and ImageIO decode it.
+        pre.preprocess(Files.write(tmp.resolve("no-iend.png"), Arrays.copyOf(png, png.length - 12)));
+    }
+
+    @Test
     void grey16BitPngIsClippedTo255AsPilConvertsIt() throws IOException {
         // PIL opens a 16-bit grey PNG as mode I;16 and convert("RGB") clips each value to 255
         int[] values = {0, 40, 255, 256, 1000, 65535};
@@ -265,7 +356,7 @@ class ImagePreprocessorTest {
         }
         Path file = tmp.resolve("grey16.png");
         assertTrue(ImageIO.write(grey16, "png", file.toFile()));
-        RgbImage rgb = RgbImage.of(ImagePreprocessor.read(file));
+        ByteImage rgb = ByteImage.rgb(ImagePreprocessor.read(file));
         for (int x = 0; x < values.length; x++) {
             for (int c = 0; c < 3; c++) {
                 assertEquals(Math.min(values[x], 255), rgb.get(x, 0, c), "value " + values[x] + " channel " + c);
@@ -282,6 +373,27 @@ class ImagePreprocessorTest {
         IOException e = assertThrows(IOException.class, () -> pre.preprocess(file));
         assertEquals(file + " is 27000x27000 pixels (729,000,000), more than the 178,956,970 PIL accepts: refusing "
                 + "to decode it", e.getMessage());
+    }
+
+    @Test
+    void hugeImagesInMemoryAreRefusedWithoutOverflow() {
+        // 27000 * 27000 * 3 bytes overflows an int: this was a NegativeArraySizeException "-2107967296".
+        BufferedImage huge = new BufferedImage(27_000, 27_000, BufferedImage.TYPE_BYTE_BINARY);
+        ImagePreprocessor pre = ImagePreprocessor.of(Preprocessing.imagenet(64, 56, Interpolation.BILINEAR));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pre.preprocess(huge));
+        assertEquals("the image is 27000x27000 pixels (729,000,000), more than the 178,956,970 PIL accepts",
+                e.getMessage());
+    }
+
+    @Test
+    void elongatedImagesThatWouldResizePastTheLimitAreRefused() {
+        // 1 x 1,000,000 pixels is within the limit, but resized to a shorter side of 256 it would be
+        // 256 x 256,000,000, whose byte count overflows an int in the resampler.
+        ByteImage line = new ByteImage(1, 1_000_000, 1, new byte[1_000_000]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ImagePreprocessor.resizeShorterSide(line, 256, Interpolation.BILINEAR));
+        assertEquals("resizing 1x1000000 to a shorter side of 256 gives 256x256000000 pixels (65,536,000,000), more "
+                + "than the 178,956,970 PIL accepts: expected a less elongated image", e.getMessage());
     }
 
     /** An all-black 1-bit grey PNG of the given size (rows of zeros, deflated). */
