@@ -5,6 +5,7 @@ import dev.resnetzoo.core.plan.Precision;
 import dev.resnetzoo.examples.data.FashionMnist;
 import dev.resnetzoo.examples.data.FashionMnistIterator;
 import dev.resnetzoo.examples.data.LabeledImages;
+import dev.resnetzoo.zoo.SavedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -36,7 +36,8 @@ public final class PrecisionAccuracy {
      * @throws Exception if the model or data cannot be read
      */
     public static void run(Path modelZip, Path dataDir, int batch, PrintStream out) throws Exception {
-        ComputationGraph graph = ModelSerializer.restoreComputationGraph(modelZip.toFile(), false);
+        SavedModel model = SavedModel.read(modelZip);
+        ComputationGraph graph = model.graph();
         FashionMnist fm = FashionMnist.locate(dataDir);
         LabeledImages test = fm.load(FashionMnist.Split.TEST);
         FashionMnistIterator it = FashionMnistIterator.builder(test).batchSize(batch).normalize(true).build();
@@ -92,6 +93,6 @@ public final class PrecisionAccuracy {
         if (bf16 != null) {
             bf16.close();
         }
-        graph.close();
+        model.close();
     }
 }
