@@ -4,6 +4,7 @@ import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
+import dev.resnetzoo.zoo.files.Sha256;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.Authenticator;
@@ -93,12 +94,16 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Downloader {
 
     /**
+     * Hashes a file.
+     *
      * @param file a file
      * @return the lower-case hex SHA-256 of its content
      * @throws IOException if it cannot be read
+     * @deprecated use {@link Sha256#of(Path)}, which returns the value type
      */
+    @Deprecated
     public static String sha256(Path file) throws IOException {
-        return Stamp.sha256(file);
+        return Sha256.of(file).hex();
     }
 
 
@@ -177,7 +182,7 @@ public final class Downloader {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
             // A read-only cache (e.g. shared) is fine as long as the file is there and correct.
-            if (Files.isRegularFile(target) && spec.matches(Stamp.sha256(target))) {
+            if (Files.isRegularFile(target) && spec.matches(Sha256.of(target))) {
                 return target;
             }
             throw new DownloadException("cannot write to the cache directory " + dir + " (" + describe(e)
@@ -195,9 +200,9 @@ public final class Downloader {
                 + target + ", or turn offline mode off (-D" + ZooCache.OFFLINE_PROPERTY + "=false, unset "
                 + ZooCache.OFFLINE_ENV + ")";
         if (Files.isRegularFile(target)) {
-            String actual = Stamp.sha256(target);
+            Sha256 actual = Sha256.of(target);
             if (spec.matches(actual)) {
-                writeStampQuietly(target, spec.sha256());
+                writeStampQuietly(target, actual);
                 return target;
             }
             throw new DownloadException("cached " + spec.fileName() + " has sha256 " + actual + " but "
@@ -211,9 +216,9 @@ public final class Downloader {
             if (Stamp.matches(target, spec.sha256())) {
                 return target;                              // another thread or process just finished it
             }
-            String actual = Stamp.sha256(target);
+            Sha256 actual = Sha256.of(target);
             if (spec.matches(actual)) {
-                writeStampQuietly(target, spec.sha256());
+                writeStampQuietly(target, actual);
                 return target;
             }
             log.log(WARNING, () -> "Cached " + target + " has sha256 " + actual + " but " + spec.describeSha256()
@@ -231,7 +236,8 @@ public final class Downloader {
         boolean ok = false;
         try {
             transfer.run();
-            String mismatch = check(spec, part);
+            Sha256 actual = Sha256.of(part);
+            String mismatch = check(spec, part, actual);
             if (mismatch != null && partFromEarlierRun) {
                 String why = mismatch;
                 log.log(WARNING, () -> spec.fileName() + " resumed from an earlier partial download does not verify ("
@@ -239,7 +245,8 @@ public final class Downloader {
                 Files.deleteIfExists(part);
                 transfer.validator = null;
                 transfer.run();
-                mismatch = check(spec, part);
+                actual = Sha256.of(part);
+                mismatch = check(spec, part, actual);
             }
             if (mismatch != null) {
                 Files.deleteIfExists(part);
@@ -247,7 +254,7 @@ public final class Downloader {
                         + transfer.source + ": " + mismatch + "; the download was deleted");
             }
             moveIntoPlace(part, target);
-            writeStampQuietly(target, spec.sha256());
+            writeStampQuietly(target, actual);
             ok = true;
             return target;
         } finally {
@@ -258,9 +265,8 @@ public final class Downloader {
     }
 
     /** Null if {@code part} has the expected size and hash, otherwise a description of the difference. */
-    private static String check(FileSpec spec, Path part) throws IOException {
+    private static String check(FileSpec spec, Path part, Sha256 actual) throws IOException {
         long size = Files.size(part);
-        String actual = Stamp.sha256(part);
         if (spec.size() >= 0 && size != spec.size()) {
             return "expected " + spec.size() + " bytes with " + spec.describeSha256() + ", got " + size
                     + " bytes with sha256 " + actual;
@@ -279,7 +285,7 @@ public final class Downloader {
         }
     }
 
-    private static void writeStampQuietly(Path file, String sha256) {
+    private static void writeStampQuietly(Path file, Sha256 sha256) {
         try {
             Stamp.write(file, sha256);
         } catch (IOException | RuntimeException e) {

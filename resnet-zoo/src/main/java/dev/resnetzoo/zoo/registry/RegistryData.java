@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
+import dev.resnetzoo.zoo.files.Sha256;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -79,7 +80,7 @@ final class RegistryData {
                 notes = (notes.isEmpty() ? "" : notes + "; ") + "license: " + e.get("license_note").asText();
             }
             entries.add(new WeightsEntry(tag, aliases, spec, URI.create(text(e, "url")), text(e, "file_name"),
-                    e.hasNonNull("sha256") ? e.get("sha256").asText() : null, e.path("size").asLong(-1),
+                    e.hasNonNull("sha256") ? Sha256.parse(e.get("sha256").asText()) : null, e.path("size").asLong(-1),
                     WeightsEntry.Format.valueOf(text(e, "format")), labels, preprocessing,
                     number(e, "acc1"), number(e, "acc5"), e.path("params").asLong(-1), number(e, "gmacs"),
                     license, source, notes));

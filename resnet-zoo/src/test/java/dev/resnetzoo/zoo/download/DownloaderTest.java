@@ -381,6 +381,24 @@ class DownloaderTest {
     }
 
     @Test
+    void theStampRecordsTheFullDigestEvenWhenOnlyAPrefixWasExpected() throws IOException {
+        server.serve(PATH, data);
+        Path file = downloader(cache()).fetch(new FileSpec(server.uri(PATH), NAME, sha.substring(0, 8), -1));
+        assertTrue(Files.readString(Stamp.of(file)).contains("sha256=" + sha + "\n"), Files.readString(Stamp.of(file)));
+
+        FileTime mtime = Files.getLastModifiedTime(file);
+        byte[] tampered = data.clone();
+        tampered[1000] ^= 1;
+        Files.write(file, tampered);
+        Files.setLastModifiedTime(file, mtime);
+        Path again = downloader(cache()).fetch(spec(-1));
+
+        // The full hash is satisfied by the stamp alone: no re-hash, no request.
+        assertArrayEquals(tampered, Files.readAllBytes(again));
+        assertEquals(1, server.requests().size());
+    }
+
+    @Test
     void corruptedCachedFileIsDownloadedAgain() throws IOException {
         server.serve(PATH, data);
         Path file = downloader(cache()).fetch(spec(-1));
