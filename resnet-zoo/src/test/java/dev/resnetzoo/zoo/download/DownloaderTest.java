@@ -466,6 +466,18 @@ class DownloaderTest {
     }
 
     @Test
+    void anEndlessBodyOfKnownSizeStopsAtThatSizeNotAtTheCap() {
+        server.serve(PATH, randomBytes(64 * 1024, 1)).endless = true;
+        Downloader downloader = base(cache()).build();           // the 2 GiB cap is not what stops it
+
+        DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(300_000)));
+        assertEquals(server.uri(PATH) + " sent more than the 300,000 bytes expected for " + NAME + " (wrong URL or "
+                + "mirror?); the download was deleted", e.getMessage());
+        assertFalse(Files.exists(part()), ".part must be gone");
+        assertFalse(Files.exists(target()));
+    }
+
+    @Test
     void aBodyLargerThanTheCapIsRefusedFromItsContentLength() {
         server.serve(PATH, data);
         Downloader downloader = base(cache()).optMaxBytes(100_000).build();
