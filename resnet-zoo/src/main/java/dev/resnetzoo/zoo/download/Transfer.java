@@ -27,6 +27,8 @@ final class Transfer {
 
     private static final System.Logger log = System.getLogger(Downloader.class.getName());
 
+    private static final String RAISE_CAP = "(raise the cap with optMaxBytes, or --max-size on the command line)";
+
     /**
      * The limits set on {@link Downloader.Builder}.
      *
@@ -148,7 +150,7 @@ final class Transfer {
         return new DownloadException("download of " + spec.fileName() + " from " + source + " did not finish "
                 + "within the overall deadline of " + humanDuration(limits.deadline()) + " (" + received
                 + " received); the partial file is kept and the next fetch resumes it (raise the deadline with "
-                + "optDeadline)", cause);
+                + "optDeadline, or --deadline on the command line)", cause);
     }
 
     private long backoffMillis(int failuresInRow, long retryAfterMillis) {
@@ -250,8 +252,8 @@ final class Transfer {
         if (expected < 0 && total > maxBytes) {
             part.delete();
             throw new DownloadException(String.format(Locale.ROOT, "%s has %,d bytes, more than the %,d allowed "
-                    + "for %s, whose size is not known (raise the cap with optMaxBytes); not downloading", source,
-                    total, maxBytes, spec.fileName()));
+                    + "for %s, whose size is not known %s; not downloading", source, total, maxBytes, spec.fileName(),
+                    RAISE_CAP));
         }
         if (validator == null) {
             validator = ResponseHeaders.validator(headers);
@@ -265,8 +267,8 @@ final class Transfer {
             part.delete();
             if (expected < 0) {
                 throw new DownloadException(String.format(Locale.ROOT, "%s sent more than the %,d bytes allowed "
-                        + "for %s, whose size is not known (raise the cap with optMaxBytes); the download was "
-                        + "deleted", source, maxBytes, spec.fileName()));
+                        + "for %s, whose size is not known %s; the download was deleted", source, maxBytes,
+                        spec.fileName(), RAISE_CAP));
             }
             throw new DownloadException(String.format(Locale.ROOT, "%s sent more than the %,d bytes expected for %s "
                     + "(wrong URL or mirror?); the download was deleted", source, expected, spec.fileName()));

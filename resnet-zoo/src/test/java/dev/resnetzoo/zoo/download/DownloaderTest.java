@@ -460,7 +460,7 @@ class DownloaderTest {
 
         DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
         assertEquals(server.uri(PATH) + " sent more than the 1,000,000 bytes allowed for " + NAME + ", whose size is "
-                + "not known (raise the cap with optMaxBytes); the download was deleted", e.getMessage());
+                + "not known (raise the cap with optMaxBytes, or --max-size on the command line); the download was deleted", e.getMessage());
         assertFalse(Files.exists(part()), ".part must be gone");
         assertFalse(Files.exists(target()));
     }
@@ -484,7 +484,7 @@ class DownloaderTest {
 
         DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
         assertEquals(server.uri(PATH) + " has 200,000 bytes, more than the 100,000 allowed for " + NAME + ", whose "
-                + "size is not known (raise the cap with optMaxBytes); not downloading", e.getMessage());
+                + "size is not known (raise the cap with optMaxBytes, or --max-size on the command line); not downloading", e.getMessage());
         assertFalse(Files.exists(part()));
     }
 
@@ -500,7 +500,7 @@ class DownloaderTest {
         assertTrue(e.getMessage().startsWith("download of " + NAME + " from " + server.uri(PATH) + " did not finish "
                 + "within the overall deadline of 600 ms ("), e.getMessage());
         assertTrue(e.getMessage().endsWith(" of 200,000 bytes received); the partial file is kept and the next fetch "
-                + "resumes it (raise the deadline with optDeadline)"), e.getMessage());
+                + "resumes it (raise the deadline with optDeadline, or --deadline on the command line)"), e.getMessage());
         assertEquals(1, server.requests(PATH).size(), "a deadline is not retried");
         assertTrue(Files.size(part()) > 0 && Files.size(part()) < data.length);
     }
