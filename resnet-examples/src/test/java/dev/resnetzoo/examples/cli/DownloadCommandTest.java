@@ -125,6 +125,10 @@ class DownloadCommandTest {
             assertEquals(file.toString(), r.out().strip());
             assertEquals(new String(body, StandardCharsets.UTF_8), Files.readString(file));
             assertTrue(requests.contains("/" + entry.fileName()), requests.toString());
+            String mirrored = "http://127.0.0.1:" + server.getAddress().getPort() + "/" + entry.fileName();
+            assertTrue(r.err().contains("Downloading " + entry.fileName() + " from " + mirrored), r.err());
+            assertFalse(r.err().contains(entry.url().getHost()), "progress names the mirror, not the publisher: "
+                    + r.err());
         } finally {
             server.stop(0);
         }

@@ -36,9 +36,10 @@ import java.util.Objects;
  *       connection is not abandoned. Other statuses (e.g. {@code 404}) fail at once.</li>
  *   <li>A whole fetch, retries included, must finish within an overall deadline
  *       ({@link Builder#optDeadline}, 1 h by default), so a server dripping a byte every few
- *       seconds cannot hold it forever; the {@code .part} is kept for the next fetch. A body is
- *       never longer than the expected size, or, when that is unknown, than
- *       {@link Builder#optMaxBytes} (2 GiB by default), so an endless body cannot fill the disk.</li>
+ *       seconds cannot hold it forever; the {@code .part} is kept, and the next fetch resumes it.
+ *       A body is never written past the expected size, or, when that is unknown, past
+ *       {@link Builder#optMaxBytes} (2 GiB by default), so an endless body cannot fill the disk: a
+ *       longer body (or {@code Content-Length}) is refused and its {@code .part} deleted.</li>
  *   <li>The complete {@code .part} is checked against the expected size (if known) and SHA-256. On
  *       a mismatch it is deleted and a {@link DownloadException} names the file, the expected and
  *       actual hash and the sizes, leaving nothing in the cache. (If the {@code .part} had been left
