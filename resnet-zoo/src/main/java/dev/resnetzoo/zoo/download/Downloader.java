@@ -217,9 +217,11 @@ public final class Downloader {
         }
 
         /**
-         * Sets the overall deadline of a fetch, retries and waits included; default 1 h. A server
-         * that sends a byte now and then never trips the read timeout, but cannot hold a fetch
-         * past this. The partial file is kept, so the next fetch resumes it. Not retried.
+         * Sets the overall deadline of a download, from its first request until the whole body is
+         * on disk, retries and their backoff included (waiting for another process that holds the
+         * file's lock is not); default 1 h. A server that sends a byte now and then never trips the
+         * read timeout, but cannot hold a fetch past this. The partial file is kept, so the next fetch
+         * resumes it: what arrived was not wrong, only slow. Not retried.
          *
          * @param deadline a positive duration
          * @return this builder
@@ -231,7 +233,7 @@ public final class Downloader {
 
         /**
          * Sets the most bytes accepted for a file whose {@link FileSpec#size()} is unknown; default
-         * 2 GiB (the largest ResNet weights are about 500 MB). A file of known size is held to that
+         * 2 GiB, several times the largest ResNet weight file. A file of known size is held to that
          * size instead. A larger {@code Content-Length} is refused before downloading, a longer
          * body as soon as it passes the cap, and the partial file is deleted.
          *
