@@ -18,6 +18,9 @@ Sources
   for one 3x224x224 image) on scripts/reference_models.py, the same definition as
   dev.resnetzoo.core.Summary (which the Java tests compare with).
 
+The Java side binds weights.json to records that mirror it field for field
+(resnet-zoo .../registry/RegistryData.java) and refuses unknown fields: change both together.
+
 Run: /usr/bin/python3 scripts/make_registry.py   (Debian: apt-get install python3-torchvision)
 """
 import json

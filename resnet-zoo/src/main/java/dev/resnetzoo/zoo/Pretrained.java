@@ -10,6 +10,7 @@ import dev.resnetzoo.zoo.download.Downloader;
 import dev.resnetzoo.zoo.download.FileSpec;
 import dev.resnetzoo.zoo.download.ProgressListener;
 import dev.resnetzoo.zoo.download.ZooCache;
+import dev.resnetzoo.zoo.files.Sha256;
 import dev.resnetzoo.zoo.registry.Registry;
 import dev.resnetzoo.zoo.registry.WeightsEntry;
 
@@ -17,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -136,10 +136,10 @@ public final class Pretrained {
         Path weights = null;
         String hash;
         if (entry.hasSha256() || sha256 != null) {
-            hash = entry.fileSpec(sha256).sha256();
+            hash = entry.fileSpec(sha256).sha256().hex();
         } else {
             weights = placedByHand(entry);
-            hash = Downloader.sha256(weights);
+            hash = Sha256.of(weights).hex();
         }
         Path model = modelFile(entry, hash);
         SavedModel loaded = restore(entry, model);
@@ -184,7 +184,7 @@ public final class Pretrained {
      * @throws IllegalStateException if no hash is known
      */
     public Path modelFile(WeightsEntry entry) {
-        return modelFile(entry, entry.fileSpec(sha256).sha256());
+        return modelFile(entry, entry.fileSpec(sha256).sha256().hex());
     }
 
     /**
@@ -213,7 +213,7 @@ public final class Pretrained {
             }
             throw new DownloadException(message + " (expected at " + file + ")");
         }
-        String actual = Downloader.sha256(file);
+        Sha256 actual = Sha256.of(file);
         log.log(WARNING, () -> "Using " + file + " for " + entry.tag() + " without verification: no SHA-256 is published "
                 + "for it. Its SHA-256 is " + actual + "; pass it with --sha256 (optSha256) to verify this file from now on");
         return file;
@@ -351,16 +351,8 @@ public final class Pretrained {
          * @throws IllegalArgumentException if it is not hex of an accepted length
          */
         public Builder optSha256(String sha256) {
-            if (sha256 == null || sha256.isBlank()) {
-                this.sha256 = null;
-                return this;
-            }
-            String s = sha256.trim().toLowerCase(Locale.ROOT);
-            if (!s.matches("[0-9a-f]{" + FileSpec.MIN_PREFIX_DIGITS + ",64}")) {
-                throw new IllegalArgumentException("sha256 must be 64 hex digits (or a prefix of at least "
-                        + FileSpec.MIN_PREFIX_DIGITS + "), got '" + sha256 + "'");
-            }
-            this.sha256 = s;
+            Sha256 parsed = Sha256.parseOptional(sha256);
+            this.sha256 = parsed == null ? null : parsed.hex();
             return this;
         }
 

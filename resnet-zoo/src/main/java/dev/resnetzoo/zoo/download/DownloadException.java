@@ -32,4 +32,14 @@ public class DownloadException extends IOException {
     public DownloadException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** A cause in a few words for a one-line message: its message, with its class name where that helps. */
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        if (e instanceof Transfer.RetryableStatusException || e instanceof DownloadException) {
+            return message;
+        }
+        return message == null || message.isBlank() ? e.getClass().getSimpleName()
+                : e.getClass().getSimpleName() + ": " + message;
+    }
 }

@@ -1,5 +1,7 @@
 package dev.resnetzoo.zoo.download;
 
+import java.net.URI;
+
 /**
  * Receives progress reports while {@link Downloader} transfers a file.
  *
@@ -34,7 +36,7 @@ public interface ProgressListener {
      * @param done   bytes already present ({@code 0} on a fresh start)
      * @param total  the full size in bytes, or {@code -1} if unknown
      */
-    default void onStart(FileSpec spec, java.net.URI source, long done, long total) {
+    default void onStart(FileSpec spec, URI source, long done, long total) {
         onStart(spec, done, total);
     }
 
@@ -56,10 +58,11 @@ public interface ProgressListener {
     }
 
     /**
-     * A listener for humans: on a terminal ({@code System.console() != null}) it redraws a one-line
-     * bar on standard error (percent, MB done/total, MB/s, ETA) at most about ten times a second;
-     * otherwise (CI logs, redirected output) it prints a plain line at the start, about every 10%
-     * or 10 seconds, and at the end.
+     * A listener for humans, drawn with {@link dev.resnetzoo.zoo.console.ProgressBar}: on a terminal
+     * ({@code System.console() != null}) it redraws a one-line bar on standard error (percent, MB
+     * done/total, MB/s, ETA) at most about ten times a second; otherwise (CI logs, redirected
+     * output) it prints a plain line at the start naming the URL requested, about every 10% or 10
+     * seconds, and at the end.
      *
      * @return a new console listener writing to {@code System.err}
      */

@@ -1,22 +1,19 @@
 package dev.resnetzoo.zoo.download;
 
 import dev.resnetzoo.zoo.files.AtomicFiles;
+import dev.resnetzoo.zoo.files.Sha256;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The verification stamp {@code <file>.sha256}: the hash a file had when it was last verified,
+ * The verification stamp {@code <file>.sha256}: the full hash a file had when it was last verified,
  * together with its size and modification time, so that an unchanged file is not hashed again.
  *
  * <pre>
@@ -36,8 +33,11 @@ final class Stamp {
         return file.resolveSibling(file.getFileName() + SUFFIX);
     }
 
-    /** True if {@code file} exists and its stamp records {@code sha256} with the file's current size and mtime. */
-    static boolean matches(Path file, String sha256) {
+    /**
+     * True if {@code file} exists and its stamp records, with the file's current size and mtime, a
+     * digest that {@code expected} matches.
+     */
+    static boolean matches(Path file, Sha256 expected) {
         try {
             BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
             if (!attrs.isRegularFile()) {
@@ -51,7 +51,7 @@ final class Stamp {
                     values.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
                 }
             }
-            return sha256.equalsIgnoreCase(values.get("sha256"))
+            return expected.matches(Sha256.parseOptional(values.get("sha256")))
                     && Long.toString(attrs.size()).equals(values.get("size"))
                     && attrs.lastModifiedTime().toInstant().toString().equals(values.get("mtime"));
         } catch (IOException | RuntimeException e) {
@@ -59,8 +59,8 @@ final class Stamp {
         }
     }
 
-    /** Records that {@code file}, as it is now, has the given hash (written atomically). */
-    static void write(Path file, String sha256) throws IOException {
+    /** Records that {@code file}, as it is now, has the given full hash (written atomically). */
+    static void write(Path file, Sha256 sha256) throws IOException {
         BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
         Instant mtime = attrs.lastModifiedTime().toInstant();
         String text = "sha256=" + sha256 + "\nsize=" + attrs.size() + "\nmtime=" + mtime + "\n";
@@ -70,22 +70,5 @@ final class Stamp {
 
     static void delete(Path file) throws IOException {
         Files.deleteIfExists(of(file));
-    }
-
-    /** Hex SHA-256 of a file's content. */
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

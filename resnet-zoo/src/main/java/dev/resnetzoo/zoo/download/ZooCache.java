@@ -234,10 +234,9 @@ public final class ZooCache {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("mirror is not a valid URL: " + value, e);
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw new IllegalArgumentException("mirror must be an http(s) base URL without query, e.g. "
+        FileSpec.checkUrl(uri, "mirror");
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("mirror must be a base URL without query or fragment, e.g. "
                     + "https://mirror.example.org/resnet-zoo, got: " + value);
         }
         return uri;

@@ -3,11 +3,11 @@ package dev.resnetzoo.zoo.registry;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.zoo.download.FileSpec;
+import dev.resnetzoo.zoo.files.Sha256;
 
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -20,17 +20,17 @@ import java.util.Optional;
  * table for timm, and are not typed by hand. Custom entries (e.g. a fine-tuned checkpoint on one's
  * own server) are made with {@link #builder(String, ResNetSpec, String)}.
  *
- * <p><b>Hashes.</b> {@link #sha256()} is the full SHA-256 (64 hex digits) when the publisher gives
- * it, a prefix of at least 8 hex digits when only that is published (torchvision's file names, as
- * checked by {@code torch.hub}), or {@code null} when nothing is known; an entry without a hash is
- * never downloaded without one supplied by the user (see {@link #fileSpec(String)}).
+ * <p><b>Hashes.</b> {@link #sha256()} is the full SHA-256 when the publisher gives it, a prefix when
+ * only that is published (torchvision's file names, as checked by {@code torch.hub}), or
+ * {@code null} when nothing is known; an entry without a hash is never downloaded without one
+ * supplied by the user (see {@link #fileSpec(String)}).
  *
  * @param tag           unique name, timm style: {@code <architecture>.<weights>}, e.g. {@code resnet50.tv2_in1k}
  * @param aliases       other names accepted by {@link Registry#get(String)}, e.g. {@code ResNet50_Weights.IMAGENET1K_V2}
  * @param spec          the architecture the file fits; its number of classes is the file's
  * @param url           where the file is published (http or https)
  * @param fileName      the file's name in the weights cache (a plain name, unique among entries)
- * @param sha256        the file's SHA-256: 64 hex digits, a prefix of 8 to 63, or {@code null} if unknown
+ * @param sha256        the file's SHA-256, full or a prefix, or {@code null} if unknown
  * @param size          the file's size in bytes, or {@code -1} if unknown
  * @param format        the file format
  * @param labels        class names by output index ({@code spec.numClasses()} of them), or empty if unknown
@@ -49,7 +49,7 @@ public record WeightsEntry(
         ResNetSpec spec,
         URI url,
         String fileName,
-        String sha256,
+        Sha256 sha256,
         long size,
         Format format,
         List<String> labels,
@@ -78,7 +78,7 @@ public record WeightsEntry(
      * @param spec          architecture, with the file's number of classes
      * @param url           http(s) URL of the file
      * @param fileName      cache file name, or {@code null} for the URL's last segment
-     * @param sha256        full SHA-256, a prefix of at least 8 hex digits, or {@code null}
+     * @param sha256        full SHA-256, a prefix, or {@code null}
      * @param size          size in bytes or {@code -1}
      * @param format        file format
      * @param labels        one class name per class, or none
@@ -95,7 +95,6 @@ public record WeightsEntry(
     public WeightsEntry {
         Objects.requireNonNull(tag, "tag");
         Objects.requireNonNull(spec, "spec");
-        Objects.requireNonNull(url, "url");
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(preprocessing, "preprocessing");
         aliases = List.copyOf(Objects.requireNonNull(aliases, "aliases"));
@@ -107,22 +106,15 @@ public record WeightsEntry(
             throw new IllegalArgumentException("tag must be letters, digits, '_', '.' and '-' (it names cache files), got '"
                     + tag + "'");
         }
-        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-        if (!url.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null) {
-            throw new IllegalArgumentException(tag + ": url must be an absolute http(s) URL, got " + url);
-        }
+        FileSpec.checkUrl(url, tag + ": url");
         if (fileName == null || fileName.isBlank()) {
             String path = url.getPath() == null ? "" : url.getPath();
             fileName = path.substring(path.lastIndexOf('/') + 1);
         }
-        if (sha256 != null) {
-            sha256 = sha256.trim().toLowerCase(Locale.ROOT);
-            if (sha256.isEmpty()) {
-                sha256 = null;
-            }
+        FileSpec.checkFileName(fileName);
+        if (size < -1) {
+            throw new IllegalArgumentException(tag + ": size must be >= 0, or -1 for unknown, got " + size);
         }
-        // FileSpec validates the file name and the hash format with its own messages.
-        new FileSpec(url, fileName, sha256 != null ? sha256 : "0".repeat(64), size);
         if (!labels.isEmpty() && labels.size() != spec.numClasses()) {
             throw new IllegalArgumentException(tag + ": " + labels.size() + " labels for " + spec.numClasses()
                     + " classes; give one label per class or none");
@@ -183,25 +175,26 @@ public record WeightsEntry(
     /**
      * The file to download, verified against a hash supplied by the user, or the entry's own.
      *
-     * @param userSha256 a SHA-256 (64 hex digits, or a prefix of at least 8) obtained by the user, or
-     *                   {@code null} to use the entry's. If the entry has a hash too, one must be a
-     *                   prefix of the other; the longer one is used.
+     * @param userSha256 a SHA-256 in hex (as for {@link Sha256#parse(String)}) obtained by the user, or
+     *                   {@code null} / blank to use the entry's. If the entry has a hash too, one must
+     *                   be a prefix of the other; the longer one is used.
      * @return the download spec
      * @throws IllegalStateException    if neither the entry nor the user gives a hash: the file would
      *                                  not be verifiable, so it is not downloaded
      * @throws IllegalArgumentException if the user's hash is malformed or contradicts the entry's
      */
     public FileSpec fileSpec(String userSha256) {
-        return new FileSpec(url, fileName, effectiveSha256(userSha256), size);
+        Sha256 user;
+        try {
+            user = Sha256.parseOptional(userSha256);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the SHA-256 given for " + tag + ": " + e.getMessage(), e);
+        }
+        return new FileSpec(url, fileName, effectiveSha256(user), size);
     }
 
     /** The hash to verify with: the longer of the entry's and the user's, which must agree. */
-    private String effectiveSha256(String userSha256) {
-        String user = userSha256 == null || userSha256.isBlank() ? null : userSha256.trim().toLowerCase(Locale.ROOT);
-        if (user != null && !user.matches("[0-9a-f]{" + FileSpec.MIN_PREFIX_DIGITS + ",64}")) {
-            throw new IllegalArgumentException("the SHA-256 given for " + tag + " must be 64 hex digits (or a prefix of at least "
-                    + FileSpec.MIN_PREFIX_DIGITS + "), got '" + userSha256 + "'");
-        }
+    private Sha256 effectiveSha256(Sha256 user) {
         if (user == null && sha256 == null) {
             throw new IllegalStateException("no SHA-256 is published for " + tag + " (" + url + "), so it is not "
                     + "downloaded unverified: pass its SHA-256 (--sha256 <64 hex digits>, or "
@@ -214,11 +207,11 @@ public record WeightsEntry(
         if (sha256 == null) {
             return user;
         }
-        if (!(user.startsWith(sha256) || sha256.startsWith(user))) {
+        if (!user.agreesWith(sha256)) {
             throw new IllegalArgumentException("the SHA-256 given for " + tag + " (" + user + ") contradicts the registry's "
-                    + (sha256.length() < 64 ? "prefix " : "") + sha256);
+                    + (sha256.isPrefix() ? "prefix " : "") + sha256);
         }
-        return user.length() >= sha256.length() ? user : sha256;
+        return user.longer(sha256);
     }
 
     /**
@@ -247,7 +240,7 @@ public record WeightsEntry(
         private final URI url;
         private final List<String> aliases = new ArrayList<>();
         private String fileName;
-        private String sha256;
+        private Sha256 sha256;
         private long size = -1;
         private Format format = Format.PYTORCH;
         private List<String> labels = List.of();
@@ -285,11 +278,12 @@ public record WeightsEntry(
         }
 
         /**
-         * @param sha256 full SHA-256 or a prefix of at least 8 hex digits
+         * @param sha256 full SHA-256 or a prefix in hex, as for {@link Sha256#parse(String)}; {@code null} or blank for none
          * @return this builder
+         * @throws IllegalArgumentException if it is not hex of an accepted length
          */
         public Builder sha256(String sha256) {
-            this.sha256 = sha256;
+            this.sha256 = Sha256.parseOptional(sha256);
             return this;
         }
 

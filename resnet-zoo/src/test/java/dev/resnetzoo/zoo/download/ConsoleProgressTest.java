@@ -33,7 +33,7 @@ class ConsoleProgressTest {
         assertTrue(line.contains("20.0/100.0 MB"), line);
         assertTrue(line.contains("10.0 MB/s"), line);
         assertTrue(line.contains("ETA 0:08"), line);
-        assertTrue(line.contains("[####"), line);
+        assertTrue(line.contains("[====>"), line);
 
         int redraws = count(output(), '\r');
         now.addAndGet(10_000_000L);                    // 10 ms later: too soon to redraw

@@ -381,6 +381,24 @@ class DownloaderTest {
     }
 
     @Test
+    void theStampRecordsTheFullDigestEvenWhenOnlyAPrefixWasExpected() throws IOException {
+        server.serve(PATH, data);
+        Path file = downloader(cache()).fetch(new FileSpec(server.uri(PATH), NAME, sha.substring(0, 8), -1));
+        assertTrue(Files.readString(Stamp.of(file)).contains("sha256=" + sha + "\n"), Files.readString(Stamp.of(file)));
+
+        FileTime mtime = Files.getLastModifiedTime(file);
+        byte[] tampered = data.clone();
+        tampered[1000] ^= 1;
+        Files.write(file, tampered);
+        Files.setLastModifiedTime(file, mtime);
+        Path again = downloader(cache()).fetch(spec(-1));
+
+        // The full hash is satisfied by the stamp alone: no re-hash, no request.
+        assertArrayEquals(tampered, Files.readAllBytes(again));
+        assertEquals(1, server.requests().size());
+    }
+
+    @Test
     void corruptedCachedFileIsDownloadedAgain() throws IOException {
         server.serve(PATH, data);
         Path file = downloader(cache()).fetch(spec(-1));
@@ -442,7 +460,19 @@ class DownloaderTest {
 
         DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
         assertEquals(server.uri(PATH) + " sent more than the 1,000,000 bytes allowed for " + NAME + ", whose size is "
-                + "not known (raise the cap with optMaxBytes); the download was deleted", e.getMessage());
+                + "not known (raise the cap with optMaxBytes, or --max-size on the command line); the download was deleted", e.getMessage());
+        assertFalse(Files.exists(part()), ".part must be gone");
+        assertFalse(Files.exists(target()));
+    }
+
+    @Test
+    void anEndlessBodyOfKnownSizeStopsAtThatSizeNotAtTheCap() {
+        server.serve(PATH, randomBytes(64 * 1024, 1)).endless = true;
+        Downloader downloader = base(cache()).build();           // the 2 GiB cap is not what stops it
+
+        DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(300_000)));
+        assertEquals(server.uri(PATH) + " sent more than the 300,000 bytes expected for " + NAME + " (wrong URL or "
+                + "mirror?); the download was deleted", e.getMessage());
         assertFalse(Files.exists(part()), ".part must be gone");
         assertFalse(Files.exists(target()));
     }
@@ -454,7 +484,7 @@ class DownloaderTest {
 
         DownloadException e = assertThrows(DownloadException.class, () -> downloader.fetch(spec(-1)));
         assertEquals(server.uri(PATH) + " has 200,000 bytes, more than the 100,000 allowed for " + NAME + ", whose "
-                + "size is not known (raise the cap with optMaxBytes); not downloading", e.getMessage());
+                + "size is not known (raise the cap with optMaxBytes, or --max-size on the command line); not downloading", e.getMessage());
         assertFalse(Files.exists(part()));
     }
 
@@ -470,7 +500,7 @@ class DownloaderTest {
         assertTrue(e.getMessage().startsWith("download of " + NAME + " from " + server.uri(PATH) + " did not finish "
                 + "within the overall deadline of 600 ms ("), e.getMessage());
         assertTrue(e.getMessage().endsWith(" of 200,000 bytes received); the partial file is kept and the next fetch "
-                + "resumes it (raise the deadline with optDeadline)"), e.getMessage());
+                + "resumes it (raise the deadline with optDeadline, or --deadline on the command line)"), e.getMessage());
         assertEquals(1, server.requests(PATH).size(), "a deadline is not retried");
         assertTrue(Files.size(part()) > 0 && Files.size(part()) < data.length);
     }
