@@ -323,9 +323,9 @@ class TorchCheckpointReaderTest {
                 "K", 0, "J", le(1 << 22), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs.");
         Path p = zipOf("deflated.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[1 << 24]);
         assertTrue(Files.size(p) < 100_000);
-        assertEquals(1 << 22, TorchCheckpointReader.readZip(p, 1L << 25).get("w").numel());
+        assertEquals(1 << 22, ZipCheckpoint.read(p, 1L << 25).get("w").numel());
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
-                () -> TorchCheckpointReader.readZip(p, 1L << 20));
+                () -> ZipCheckpoint.read(p, 1L << 20));
         assertEquals("deflated.pth: its tensors need 16,777,216 bytes of memory (the largest, 'w', 16,777,216), more "
                 + "than the 1,048,576 bytes free in the Java heap: refusing (a genuine checkpoint this large needs a "
                 + "larger -Xmx)", e.getMessage());
@@ -343,7 +343,7 @@ class TorchCheckpointReaderTest {
         byte[] real = Files.readAllBytes(Fixtures.path("legacy_all.pth"));
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(real);
         for (int i = 0; i < 3; i++) {
-            Unpickler u = new Unpickler(b, "x", new TorchCheckpointReader.DataOnlyHooks("x"));
+            Unpickler u = new Unpickler(b, "x", new TorchAllowList.DataOnlyHooks("x"));
             u.load();
             b.position(u.position());
         }

@@ -1,0 +1,159 @@
+package dev.resnetzoo.zoo.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+import dev.resnetzoo.zoo.io.StridedTensors.RootStorage;
+import dev.resnetzoo.zoo.io.TorchAllowList.TorchHooks;
+
+/**
+ * The zip format of {@code torch.save} (torch 1.6 and later): {@code <archive>/data.pkl} plus one
+ * {@code <archive>/data/<key>} entry per storage, and an optional {@code <archive>/byteorder}. The
+ * archive folder name varies, so it is found as the single folder holding a {@code data.pkl}.
+ *
+ * <p>Storages are read one at a time, only those the state dict uses, each into one heap buffer,
+ * and never further than their declared size; {@code data.pkl} is at most
+ * {@link TorchCheckpointReader#MAX_PICKLE_BYTES}, checked before it is inflated.
+ */
+final class ZipCheckpoint {
+
+    private ZipCheckpoint() {
+    }
+
+    static StateDict read(Path file) throws IOException {
+        return read(file, TorchStateDicts.freeHeap());
+    }
+
+    /** @param budget the most heap the tensors may take, in bytes (the free heap, or less in tests) */
+    static StateDict read(Path file, long budget) throws IOException {
+        String src = FileFormat.name(file);
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new CheckpointFormatException(src + " is not a readable zip archive: " + e.getMessage(), e);
+        }
+        try (zip) {
+            String prefix = findArchivePrefix(zip, src);
+            ByteOrder order = ByteOrder.LITTLE_ENDIAN;
+            ZipEntry byteorder = zip.getEntry(prefix + "byteorder");
+            if (byteorder != null) {
+                String bo = new String(readEntry(zip, byteorder, src, 16), StandardCharsets.US_ASCII).trim();
+                if (bo.equals("big")) {
+                    order = ByteOrder.BIG_ENDIAN;
+                } else if (!bo.equals("little")) {
+                    throw new CheckpointFormatException(src + ": unknown byteorder '" + bo + "' in " + byteorder.getName());
+                }
+            }
+            ZipEntry pklEntry = zip.getEntry(prefix + "data.pkl");
+            if (pklEntry.getSize() > TorchCheckpointReader.MAX_PICKLE_BYTES) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s declares %,d bytes, more than "
+                        + "the %,d a state_dict pickle may have: refusing", src, pklEntry.getName(), pklEntry.getSize(),
+                        TorchCheckpointReader.MAX_PICKLE_BYTES));
+            }
+            byte[] pkl = readEntry(zip, pklEntry, src, TorchCheckpointReader.MAX_PICKLE_BYTES);
+            TorchHooks hooks = new TorchHooks(src, false);
+            Object root = new Unpickler(ByteBuffer.wrap(pkl), src + ":" + prefix + "data.pkl", hooks).load();
+            Map<String, ByteBuffer> loaded = new HashMap<>();
+            TorchStateDicts.StorageSource storages = new TorchStateDicts.StorageSource() {
+                @Override
+                public long heapBytes(String key, RootStorage storage) throws CheckpointFormatException {
+                    ZipEntry e = entry(key);
+                    long declared = storage.bytes();
+                    if (e.getSize() != declared) {
+                        throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: storage '%s' declares %,d "
+                                + "bytes (%,d %s elements) but its zip entry holds %,d: refusing", src, e.getName(),
+                                declared, storage.numel, storage.dtype, e.getSize()));
+                    }
+                    return declared;
+                }
+
+                @Override
+                public ByteBuffer get(String key, long maxBytes) throws IOException {
+                    ByteBuffer b = loaded.get(key);
+                    if (b == null) {
+                        b = ByteBuffer.wrap(readEntry(zip, entry(key), src, maxBytes));
+                        loaded.put(key, b);
+                    }
+                    return b;
+                }
+
+                private ZipEntry entry(String key) throws CheckpointFormatException {
+                    ZipEntry e = zip.getEntry(prefix + "data/" + key);
+                    if (e == null) {
+                        throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but "
+                                + prefix + "data/" + key + " is missing");
+                    }
+                    return e;
+                }
+            };
+            return TorchStateDicts.build(root, hooks, storages, order, src, budget);
+        }
+    }
+
+    /** Finds the single top-level folder holding data.pkl; returns it with a trailing slash. */
+    private static String findArchivePrefix(ZipFile zip, String src) throws CheckpointFormatException {
+        List<String> candidates = new ArrayList<>();
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            String n = entries.nextElement().getName();
+            int slash = n.indexOf('/');
+            if (slash > 0 && n.equals(n.substring(0, slash + 1) + "data.pkl")) {
+                candidates.add(n.substring(0, slash + 1));
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new CheckpointFormatException(src + " is a zip archive but not a PyTorch checkpoint: "
+                    + "it has no <archive>/data.pkl entry");
+        }
+        if (candidates.size() > 1) {
+            throw new CheckpointFormatException(src + " holds several PyTorch archives " + candidates
+                    + "; expected exactly one <archive>/data.pkl");
+        }
+        String prefix = candidates.get(0);
+        if (zip.getEntry(prefix + "constants.pkl") != null || zip.getEntry(prefix + "code/") != null) {
+            throw new CheckpointFormatException(src + " is a TorchScript archive (torch.jit.save), not a state_dict "
+                    + "checkpoint; save model.state_dict() with torch.save instead");
+        }
+        return prefix;
+    }
+
+    /**
+     * Reads a zip entry, at most {@code max} bytes of it (a storage entry is read only as far as its
+     * declared size, so a lying or highly compressed entry cannot make us allocate more).
+     */
+    private static byte[] readEntry(ZipFile zip, ZipEntry e, String src, long max) throws IOException {
+        long want = e.getSize() >= 0 ? Math.min(e.getSize(), max) : max;
+        if (want > Integer.MAX_VALUE - 8) {
+            throw new CheckpointFormatException(src + ": entry " + e.getName() + " is too large (" + want
+                    + " bytes, at most " + (Integer.MAX_VALUE - 8) + " supported)");
+        }
+        try (InputStream in = zip.getInputStream(e)) {
+            byte[] b = in.readNBytes((int) want);
+            if (e.getSize() < 0 && in.read() >= 0) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: entry %s holds more than the %,d "
+                        + "bytes it may have: refusing", src, e.getName(), max));
+            }
+            if (e.getSize() >= 0 && b.length != want) {
+                throw new CheckpointFormatException(src + ": entry " + e.getName() + " is truncated (" + b.length
+                        + " of " + want + " bytes)");
+            }
+            return b;
+        } catch (ZipException ex) {
+            throw new CheckpointFormatException(src + ": cannot read zip entry " + e.getName() + ": " + ex.getMessage(), ex);
+        }
+    }
+}
