@@ -120,6 +120,22 @@ class ImportNpyTest {
     }
 
     @Test
+    void aHeaderDeclaringMoreDataThanTheFileHoldsIsRefusedBeforeAllocating() throws IOException {
+        // 128 bytes that declare 400 MB of float32
+        Path f = tmp.resolve("short.npy");
+        Files.write(f, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000,), }", new byte[12]));
+        IOException e = assertThrows(IOException.class, () -> Npy.read(f));
+        assertEquals(f + ": .npy header declares shape (100000000,) of '<f4', 400,000,000 bytes of data, but the "
+                + "file holds 12 after the header: refusing (truncated file?)", e.getMessage());
+
+        // from a stream, whose length is unknown, memory grows only with the data that arrives
+        e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(
+                npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000,), }", new byte[12])), "s.npy"));
+        assertEquals("s.npy: .npy header declares shape (100000000,) of '<f4', 400,000,000 bytes of data, but the "
+                + "stream ends after 12: refusing (truncated file?)", e.getMessage());
+    }
+
+    @Test
     void numpyReadsWhatIsWritten() throws Exception {
         assumeTrue(ConformanceFullTest.torchvisionAvailable(), ConformanceFullTest.SKIP);
         Path f = tmp.resolve("w.npy");
