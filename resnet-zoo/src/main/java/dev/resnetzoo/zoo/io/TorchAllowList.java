@@ -119,6 +119,7 @@ final class TorchAllowList {
         private final String src;
         private final boolean legacy;
         final Map<String, RootStorage> roots = new HashMap<>();
+        private final Unpickler.KeyCheck keys = new Unpickler.KeyCheck();
 
         TorchHooks(String src, boolean legacy) {
             this.src = src;
@@ -152,7 +153,7 @@ final class TorchAllowList {
                                 throw badArgs(fn, args);
                             }
                             Object k = ((Tuple) pair).get(0);
-                            if (Unpickler.unhashable(k) != null) {
+                            if (keys.problem(k) != null) {
                                 throw badArgs(fn, args);
                             }
                             m.put(k, ((Tuple) pair).get(1));

@@ -106,6 +106,7 @@ final class Unpickler {
      */
     private final long maxMemo;
     private final int length;
+    private final KeyCheck keys = new KeyCheck();
     private int opcodePos;
 
     /**
@@ -529,9 +530,9 @@ final class Unpickler {
 
     /** Only immutable values may be dict keys or set members. */
     private Object key(Object k) throws CheckpointFormatException {
-        String problem = unhashable(k);
+        String problem = keys.problem(k);
         if (problem != null) {
-            throw error(problem + " used as a dict key or set member");
+            throw error(problem);
         }
         return k;
     }
@@ -548,12 +549,38 @@ final class Unpickler {
     static final int MAX_KEY_ITEMS = 4096;
 
     /**
-     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
-     * key's hashCode/equals always terminate, and quickly: a hashable tuple holds only hashable
-     * values, a tuple can never contain itself, and the expanded size is bounded.
+     * Most items the tuple keys of one pickle may hold together, counted as {@link #MAX_KEY_ITEMS}
+     * counts them. Hashing and comparing a key costs its expanded size, and a key may be inserted
+     * any number of times, so without a total a pickle of a few kilobytes (one large key, memoized,
+     * then a million SETITEMs) holds the CPU for minutes; and tuples whose hashes collide are
+     * compared with each other, so the total also bounds the quadratic cost of collisions. A
+     * state_dict has no tuple keys at all.
      */
-    static String unhashable(Object k) {
-        return unhashable(k, 0, new int[] {MAX_KEY_ITEMS});
+    static final int MAX_PICKLE_KEY_ITEMS = 8192;
+
+    /** Checks dict keys and set members, and bounds what hashing them costs over one pickle. */
+    static final class KeyCheck {
+        private int itemsLeft = MAX_PICKLE_KEY_ITEMS;
+
+        /**
+         * Why {@code k} cannot be a dict key (one line, for an error message), or null if it can.
+         * Tuples are checked recursively, so a key's hashCode/equals always terminate, and quickly:
+         * a hashable tuple holds only hashable values, a tuple can never contain itself, and the
+         * expanded size is bounded per key and per pickle.
+         */
+        String problem(Object k) {
+            int[] keyItemsLeft = {MAX_KEY_ITEMS};
+            String p = unhashable(k, 0, keyItemsLeft);
+            if (p != null) {
+                return p + " used as a dict key or set member";
+            }
+            itemsLeft -= MAX_KEY_ITEMS - keyItemsLeft[0];
+            if (itemsLeft < 0) {
+                return String.format(java.util.Locale.ROOT, "tuple dict keys and set members of more than %,d items "
+                        + "in all (counting shared sub-tuples each time they occur): refusing", MAX_PICKLE_KEY_ITEMS);
+            }
+            return null;
+        }
     }
 
     private static String unhashable(Object k, int depth, int[] itemsLeft) {

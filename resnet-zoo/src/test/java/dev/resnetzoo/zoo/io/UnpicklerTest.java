@@ -268,6 +268,30 @@ class UnpicklerTest {
     }
 
     @Test
+    @Timeout(value = 1, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a CPU loop ignores interrupts
+    void aLargeKeyUsedOverAndOverCannotHoldTheCpu() throws IOException {
+        // t = a DAG of 1,092 items when expanded (under the per-key limit), memoized, then used as
+        // the key of a million SETITEMs of 5 bytes each: each one hashed and checked in full, and
+        // the eighth one passes the total
+        byte[] dag = bytes("K", 1, "\u0032\u0032\u0087".repeat(6), "q", 0, "0");
+        byte[] setItems = bytes("}", dag, "h\u0000K\u0001s".repeat(1_000_000), ".");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> load(setItems));
+        assertEquals("malformed pickle in test.pkl at byte 63: tuple dict keys and set members of more than 8,192 "
+                + "items in all (counting shared sub-tuples each time they occur): refusing", e.getMessage());
+
+        // the same through OrderedDict([(t, 1), (t, 1), ...]), built by the torch allow-list
+        byte[] pairs = bytes(0x80, 2, "ccollections\nOrderedDict\n(]", dag, "h\u0000K\u0001\u0086a".repeat(200_000),
+                "tR.");
+        e = assertThrows(CheckpointFormatException.class, () -> new Unpickler(ByteBuffer.wrap(pairs), "t",
+                new TorchAllowList.TorchHooks("m.pth", false)).load());
+        assertTrue(e.getMessage().startsWith("m.pth: unexpected arguments to collections.OrderedDict"), e.getMessage());
+
+        // a few thousand small tuple keys are fine
+        byte[] small = bytes("}", "K\u0001K\u0002\u0086K\u0001s".repeat(4000), ".");
+        assertEquals(1, ((Map<?, ?>) load(small)).size());
+    }
+
+    @Test
     void theMemoCannotOutgrowThePickle() throws IOException {
         // 100,000 MEMOIZE opcodes of one byte each: every real memo entry costs at least two bytes
         byte[] p = bytes("K", 1, "\u0094".repeat(100_000), ".");
