@@ -49,21 +49,21 @@ final class LegacyCheckpoint {
         }
         DataOnlyHooks dataOnly = new DataOnlyHooks(src);
 
-        Unpickler u = new Unpickler(buf, src, dataOnly);
+        Unpickler u = new Unpickler(buf, src, dataOnly, TorchCheckpointReader.MAX_PICKLE_BYTES);
         Object magic = u.load();
         if (!MAGIC_NUMBER.equals(magic)) {
             throw new CheckpointFormatException(src + " is a pickle but not a PyTorch checkpoint: it does not start "
                     + "with the torch.save magic number");
         }
         buf.position(u.position());
-        u = new Unpickler(buf, src, dataOnly);
+        u = new Unpickler(buf, src, dataOnly, TorchCheckpointReader.MAX_PICKLE_BYTES);
         Object protocol = u.load();
         if (!(protocol instanceof Long) || (Long) protocol != PROTOCOL_VERSION) {
             throw new CheckpointFormatException(src + ": unsupported legacy protocol version " + protocol
                     + " (expected " + PROTOCOL_VERSION + ")");
         }
         buf.position(u.position());
-        u = new Unpickler(buf, src, dataOnly);
+        u = new Unpickler(buf, src, dataOnly, TorchCheckpointReader.MAX_PICKLE_BYTES);
         Object sysInfo = u.load();
         ByteOrder order = ByteOrder.LITTLE_ENDIAN;
         if (sysInfo instanceof Map && Boolean.FALSE.equals(((Map<?, ?>) sysInfo).get("little_endian"))) {
@@ -72,11 +72,11 @@ final class LegacyCheckpoint {
         buf.position(u.position());
 
         TorchHooks hooks = new TorchHooks(src, true);
-        u = new Unpickler(buf, src, hooks);
+        u = new Unpickler(buf, src, hooks, TorchCheckpointReader.MAX_PICKLE_BYTES);
         Object root = u.load();
         buf.position(u.position());
 
-        u = new Unpickler(buf, src, dataOnly);
+        u = new Unpickler(buf, src, dataOnly, TorchCheckpointReader.MAX_PICKLE_BYTES);
         Object keys = u.load();
         if (!(keys instanceof List)) {
             throw new CheckpointFormatException(src + ": expected the list of storage keys after the main pickle, got "

@@ -106,6 +106,8 @@ final class Unpickler {
      */
     private final long maxMemo;
     private final int length;
+    /** The pickle may be no longer than this; -1 when its buffer holds just the pickle. */
+    private final long maxLength;
     private final KeyCheck keys = new KeyCheck();
     private int opcodePos;
 
@@ -116,8 +118,25 @@ final class Unpickler {
      * @param hooks  what globals, calls and persistent ids mean
      */
     Unpickler(ByteBuffer in, String source, Hooks hooks) {
+        this(in, source, hooks, -1);
+    }
+
+    /**
+     * @param in        the buffer, holding the pickle from its position and possibly more after it
+     * @param source    file name used in error messages
+     * @param hooks     what globals, calls and persistent ids mean
+     * @param maxLength the most bytes the pickle may take, or -1 for all that remain: the memo is
+     *                  bounded by the pickle's length, so a pickle followed by a large payload (the
+     *                  legacy torch format) must not be judged by the payload's size
+     */
+    Unpickler(ByteBuffer in, String source, Hooks hooks, long maxLength) {
         this.in = in.duplicate();
-        this.length = in.remaining();
+        boolean capped = maxLength >= 0 && in.remaining() > maxLength;
+        if (capped) {
+            this.in.limit(in.position() + (int) maxLength);
+        }
+        this.maxLength = capped ? maxLength : -1;
+        this.length = this.in.remaining();
         this.maxMemo = 16 + length / 2;
         this.source = source;
         this.hooks = Objects.requireNonNull(hooks);
@@ -693,7 +712,7 @@ final class Unpickler {
 
     private int take(int n) throws CheckpointFormatException {
         if (in.remaining() < n) {
-            throw error("truncated (needs " + n + " more bytes, " + in.remaining() + " left)");
+            throw truncated("truncated (needs " + n + " more bytes, " + in.remaining() + " left)");
         }
         int p = in.position();
         in.position(p + n);
@@ -741,7 +760,16 @@ final class Unpickler {
                 return b;
             }
         }
-        throw error("truncated (no end of line)");
+        throw truncated("truncated (no end of line)");
+    }
+
+    /** The input ends: the pickle is cut short, or longer than it may be. */
+    private CheckpointFormatException truncated(String what) {
+        if (maxLength >= 0) {
+            return error(String.format(java.util.Locale.ROOT, "the pickle is longer than the %,d bytes a state_dict "
+                    + "pickle may have: refusing", maxLength));
+        }
+        return error(what);
     }
 
     private String line() throws CheckpointFormatException {

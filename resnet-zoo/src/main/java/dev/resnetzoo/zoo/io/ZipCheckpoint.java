@@ -25,8 +25,11 @@ import dev.resnetzoo.zoo.io.TorchAllowList.TorchHooks;
  * archive folder name varies, so it is found as the single folder holding a {@code data.pkl}.
  *
  * <p>Storages are read one at a time, only those the state dict uses, each into one heap buffer,
- * and never further than their declared size; {@code data.pkl} is at most
- * {@link TorchCheckpointReader#MAX_PICKLE_BYTES}, checked before it is inflated.
+ * and never further than their declared size. {@code data.pkl} is at most
+ * {@link TorchCheckpointReader#MAX_PICKLE_BYTES} and inflates at most
+ * {@link TorchCheckpointReader#MAX_PICKLE_INFLATION} times, both checked before it is inflated:
+ * everything the pickle interpreter may allocate grows with the pickle's length, so this bounds it
+ * by the size of the file.
  */
 final class ZipCheckpoint {
 
@@ -63,6 +66,14 @@ final class ZipCheckpoint {
                 throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s declares %,d bytes, more than "
                         + "the %,d a state_dict pickle may have: refusing", src, pklEntry.getName(), pklEntry.getSize(),
                         TorchCheckpointReader.MAX_PICKLE_BYTES));
+            }
+            long compressed = pklEntry.getCompressedSize();
+            if (pklEntry.getSize() > TorchCheckpointReader.SMALL_PICKLE_BYTES && compressed >= 0
+                    && pklEntry.getSize() / TorchCheckpointReader.MAX_PICKLE_INFLATION > compressed) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s inflates from %,d to %,d bytes, "
+                        + "more than %d times its compressed size (torch stores it uncompressed, and a pickle deflates "
+                        + "about 4 times): refusing", src, pklEntry.getName(), compressed, pklEntry.getSize(),
+                        TorchCheckpointReader.MAX_PICKLE_INFLATION));
             }
             byte[] pkl = readEntry(zip, pklEntry, src, TorchCheckpointReader.MAX_PICKLE_BYTES);
             TorchHooks hooks = new TorchHooks(src, false);

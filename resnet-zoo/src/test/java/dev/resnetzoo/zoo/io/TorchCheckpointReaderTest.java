@@ -316,6 +316,56 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void aDeflatedPickleOfMillionsOfEmptyContainersIsRefusedBeforeInflating() throws IOException {
+        // data.pkl: 12 million EMPTY_SET opcodes, under the 16 MiB cap but deflated to a few KB; each
+        // would become a Java set of about 100 bytes
+        Path p = tmp.resolve("sets.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(p))) {
+            zos.putNextEntry(new ZipEntry("arch/data.pkl"));
+            zos.write(pickle(0x80, 2));
+            byte[] sets = new byte[1 << 20];
+            Arrays.fill(sets, (byte) 0x8f);
+            for (int i = 0; i < 12; i++) {
+                zos.write(sets);
+            }
+            zos.write('.');
+            zos.closeEntry();
+        }
+        long size = Files.size(p);
+        assertTrue(size < 100_000, "a small file: " + size);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().matches("sets\\.pth: arch/data\\.pkl inflates from [0-9,]+ to 12,582,915 bytes, "
+                + "more than 32 times its compressed size \\(torch stores it uncompressed, and a pickle deflates "
+                + "about 4 times\\): refusing"), e.getMessage());
+    }
+
+    @Test
+    void aLegacyPickleLongerThanAStateDictNeedsIsRefused() throws IOException {
+        // the magic number, protocol and sys_info pickles of a real file, then 20 MiB of None-and-POP
+        byte[] real = Files.readAllBytes(Fixtures.path("legacy_all.pth"));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(real);
+        for (int i = 0; i < 3; i++) {
+            Unpickler u = new Unpickler(b, "x", new TorchAllowList.DataOnlyHooks("x"));
+            u.load();
+            b.position(u.position());
+        }
+        Path p = tmp.resolve("long.pth");
+        try (OutputStream out = Files.newOutputStream(p)) {
+            out.write(real, 0, b.position());
+            out.write(pickle(0x80, 2, "N"));
+            byte[] noneAndPop = "N0".repeat(1 << 19).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < 20; i++) {
+                out.write(noneAndPop);
+            }
+            out.write('.');
+        }
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().startsWith("malformed pickle in long.pth at byte "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": the pickle is longer than the 16,777,216 bytes a state_dict pickle may "
+                + "have: refusing"), e.getMessage());
+    }
+
+    @Test
     void storageEntriesMustHoldWhatThePickleDeclaresAndFitTheBudget() throws IOException {
         // {'w': a FloatStorage of 4 Mi elements (16 MiB of zeros, deflated to a few KB)}
         byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
