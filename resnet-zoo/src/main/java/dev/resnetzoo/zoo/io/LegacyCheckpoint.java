@@ -38,6 +38,21 @@ final class LegacyCheckpoint {
 
     /** @param budget as for {@link ZipCheckpoint#read(Path, long)} */
     static StateDict read(Path file, long budget) throws IOException {
+        Parsed p = parse(file);
+        return TorchStateDicts.eager(p.plan, p.storages, p.order, FileFormat.name(file), budget);
+    }
+
+    /** As {@link #read(Path)}, but non-contiguous tensors are copied out only when first converted. */
+    static StateDict open(Path file) throws IOException {
+        Parsed p = parse(file);
+        return TorchStateDicts.lazy(p.plan, p.storages, p.order, FileFormat.name(file));
+    }
+
+    private record Parsed(List<StridedTensors.Planned> plan, TorchStateDicts.StorageSource storages,
+                          ByteOrder order) {
+    }
+
+    private static Parsed parse(Path file) throws IOException {
         String src = FileFormat.name(file);
         ByteBuffer buf;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -128,6 +143,6 @@ final class LegacyCheckpoint {
                 return b;
             }
         };
-        return TorchStateDicts.build(root, hooks, storages, order, src, budget);
+        return new Parsed(TorchStateDicts.plan(root, hooks, src), storages, order);
     }
 }

@@ -52,6 +52,37 @@ public final class StateDict {
     }
 
     /**
+     * Reads a checkpoint's keys, element types, shapes and storage sizes, checked against the file
+     * as {@link #read(Path)} checks them, but none of its tensor data: each tensor reads its data
+     * when it is first converted, and keeps it. This is how to judge a file against an
+     * architecture before paying for its data, as {@code WeightImporter.importCheckpoint} does
+     * (a storage much larger than its tensor, or a shape that does not fit, is then refused
+     * without being read). A tensor whose data turns out unreadable throws an
+     * {@link java.io.UncheckedIOException} when converted (see {@link Tensor}).
+     *
+     * <p>Safetensors and legacy PyTorch files are memory-mapped either way, so for them only
+     * non-contiguous tensors are copied later rather than now.
+     *
+     * @param file the checkpoint, in any format {@link #read(Path)} accepts
+     * @return its tensors, their data not read yet
+     * @throws CheckpointFormatException if the file is none of these formats, or is malformed or
+     *                                   unsafe
+     * @throws IOException               if the file cannot be read
+     */
+    public static StateDict open(Path file) throws IOException {
+        switch (FileFormat.of(file)) {
+            case TORCH_ZIP:
+                return ZipCheckpoint.open(file);
+            case TORCH_LEGACY:
+                return LegacyCheckpoint.open(file);
+            case SAFETENSORS:
+                return SafetensorsReader.read(file);
+            default:
+                throw new AssertionError(file);
+        }
+    }
+
+    /**
      * The tensor with the given name.
      *
      * @param name a key of this state dict, such as {@code "conv1.weight"}

@@ -1,7 +1,6 @@
 package dev.resnetzoo.zoo.io;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 import dev.resnetzoo.zoo.io.Tensor.DType;
@@ -9,8 +8,8 @@ import dev.resnetzoo.zoo.io.Tensor.DType;
 /**
  * PyTorch's tensor layout: a tensor is a view of a storage, given by an element offset, a size and
  * a stride per dimension. This file checks a layout against its storage without reading data, and
- * turns a storage's bytes into a tensor: a view of them when the layout is contiguous, a row-major
- * copy (gather) otherwise. Views, slices, transposes, broadcast ({@code expand}) tensors and
+ * turns a storage's bytes into a tensor's: a view of them when the layout is contiguous, a
+ * row-major copy (gather) otherwise. Views, slices, transposes, broadcast ({@code expand}) tensors and
  * tensors sharing one storage all come out as PyTorch would show them.
  */
 final class StridedTensors {
@@ -118,14 +117,14 @@ final class StridedTensors {
     }
 
     /**
-     * The tensor's data from its root storage's bytes: a view when the layout is contiguous, a
-     * row-major copy otherwise.
+     * The tensor's elements, contiguous and row-major, from its root storage's bytes: a view of
+     * them when the layout is contiguous, a copy otherwise.
      */
-    static Tensor materialize(Planned p, ByteBuffer raw, ByteOrder order, String src) throws CheckpointFormatException {
+    static ByteBuffer data(Planned p, ByteBuffer raw, String src) throws CheckpointFormatException {
         TensorRef t = p.ref();
         StorageRef s = t.storage;
         if (p.numel() == 0) {
-            return new Tensor(s.dtype, t.size, ByteBuffer.allocate(0), order);
+            return ByteBuffer.allocate(0);
         }
         int es = s.dtype.byteSize();
         long last = lastElement(t);
@@ -135,10 +134,9 @@ final class StridedTensors {
         }
         long base = s.elementOffset + t.offset;
         if (p.contiguous()) {
-            ByteBuffer view = raw.duplicate().position((int) (base * es)).limit((int) ((base + p.numel()) * es)).slice();
-            return new Tensor(s.dtype, t.size, view, order);
+            return raw.duplicate().position((int) (base * es)).limit((int) ((base + p.numel()) * es)).slice();
         }
-        return new Tensor(s.dtype, t.size, gather(raw, es, base, t.size, t.stride, (int) p.numel()), order);
+        return gather(raw, es, base, t.size, t.stride, (int) p.numel());
     }
 
     /** Row-major contiguity, ignoring the strides of dimensions of size 1. */

@@ -18,10 +18,12 @@ import dev.resnetzoo.zoo.io.StridedTensors.TensorRef;
 import dev.resnetzoo.zoo.io.TorchAllowList.TorchHooks;
 
 /**
- * Turns the object a PyTorch pickle holds into a {@link StateDict}, for both file formats: finds
- * the dict of tensors (top level, or under {@code "state_dict"} or {@code "model"}), checks every
- * tensor's layout against its storage, checks that what reading them allocates fits, and only then
- * reads the storages. A {@code "module."} prefix is removed when every key has it.
+ * Turns the object a PyTorch pickle holds into a {@link StateDict}, for both file formats, in two
+ * steps: {@link #plan} finds the dict of tensors (top level, or under {@code "state_dict"} or
+ * {@code "model"}) and checks every tensor's layout against its storage, reading no data; then
+ * {@link #eager} reads the storages once what they allocate is known to fit, or {@link #lazy}
+ * leaves each tensor to read its storage when it is first converted. A {@code "module."} prefix is
+ * removed when every key has it.
  */
 final class TorchStateDicts {
 
@@ -41,16 +43,17 @@ final class TorchStateDicts {
     }
 
     /**
-     * Heap the JVM can still hand out: its maximum less what is in use now. The tensors of a file
-     * must fit in it, so that a small file cannot claim gigabytes and end in an OutOfMemoryError.
+     * Heap the JVM can still hand out: its maximum less what is in use now. What a file makes the
+     * reader allocate must fit in it, so that a small file cannot claim gigabytes and end in an
+     * OutOfMemoryError.
      */
     static long freeHeap() {
         Runtime r = Runtime.getRuntime();
         return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
-    static StateDict build(Object root, TorchHooks hooks, StorageSource storages, ByteOrder order,
-                           String src, long budget) throws IOException {
+    /** The tensors of the state dict and their layouts, checked against their storages' declared sizes. */
+    static List<Planned> plan(Object root, TorchHooks hooks, String src) throws CheckpointFormatException {
         if (!(root instanceof Map)) {
             throw new CheckpointFormatException(src + ": the checkpoint holds a " + Unpickler.typeName(root)
                     + ", not a dict of tensors");
@@ -64,17 +67,11 @@ final class TorchStateDicts {
                 break;
             }
         }
-        // First every tensor's layout and what reading it will allocate; data only once it all fits.
         List<Planned> plan = new ArrayList<>();
-        Set<String> counted = new HashSet<>();
-        long total = 0;
-        long largest = 0;
-        String largestKey = null;
         for (Map.Entry<?, ?> e : dict.entrySet()) {
             if (!(e.getKey() instanceof String)) {
                 throw new CheckpointFormatException(src + ": state dict key " + Unpickler.describe(e.getKey()) + where
-                        + " is a "
-                        + Unpickler.typeName(e.getKey()) + ", not a string");
+                        + " is a " + Unpickler.typeName(e.getKey()) + ", not a string");
             }
             String key = (String) e.getKey();
             if (!(e.getValue() instanceof TensorRef)) {
@@ -82,8 +79,22 @@ final class TorchStateDicts {
                         + Unpickler.typeName(e.getValue()) + ", not a tensor");
             }
             TensorRef ref = (TensorRef) e.getValue();
-            Planned t = StridedTensors.check(ref, hooks.roots.get(ref.storage.rootKey), src, key);
-            plan.add(t);
+            plan.add(StridedTensors.check(ref, hooks.roots.get(ref.storage.rootKey), src, key));
+        }
+        return plan;
+    }
+
+    /**
+     * Reads every tensor now, once the storages and copies they need together are known to fit in
+     * {@code budget} bytes of heap.
+     */
+    static StateDict eager(List<Planned> plan, StorageSource storages, ByteOrder order, String src, long budget)
+            throws IOException {
+        Set<String> counted = new HashSet<>();
+        long total = 0;
+        long largest = 0;
+        String largestKey = null;
+        for (Planned t : plan) {
             if (t.numel() == 0) {
                 continue;
             }
@@ -96,7 +107,7 @@ final class TorchStateDicts {
                 total = total > Long.MAX_VALUE - bytes ? Long.MAX_VALUE : total + bytes;
                 if (bytes > largest) {
                     largest = bytes;
-                    largestKey = key;
+                    largestKey = t.key();
                 }
             }
         }
@@ -107,15 +118,36 @@ final class TorchStateDicts {
         }
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
         for (Planned t : plan) {
-            ByteBuffer raw = ByteBuffer.allocate(0);
-            if (t.numel() > 0) {
-                int es = t.root().dtype.byteSize();
-                long maxBytes = t.root().numel > (Integer.MAX_VALUE - 8) / es ? Integer.MAX_VALUE - 8
-                        : t.root().numel * es;
-                raw = storages.get(t.ref().storage.rootKey, maxBytes);
-            }
-            tensors.put(t.key(), StridedTensors.materialize(t, raw, order, src));
+            ByteBuffer data = StridedTensors.data(t, storage(t, storages), src);
+            tensors.put(t.key(), new Tensor(t.ref().storage.dtype, t.ref().size, data, order, t.root().bytes()));
         }
         return new StateDict(StateDict.stripCommonPrefix(tensors, "module."));
+    }
+
+    /**
+     * Checks that every storage is there with its declared size, and leaves each tensor to read
+     * its storage when it is first converted.
+     */
+    static StateDict lazy(List<Planned> plan, StorageSource storages, ByteOrder order, String src)
+            throws IOException {
+        Set<String> checked = new HashSet<>();
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Planned t : plan) {
+            if (t.numel() > 0 && checked.add(t.ref().storage.rootKey)) {
+                storages.heapBytes(t.ref().storage.rootKey, t.root());
+            }
+            Tensor.Source source = () -> StridedTensors.data(t, storage(t, storages), src);
+            tensors.put(t.key(), new Tensor(t.ref().storage.dtype, t.ref().size, order, t.root().bytes(), source));
+        }
+        return new StateDict(StateDict.stripCommonPrefix(tensors, "module."));
+    }
+
+    private static ByteBuffer storage(Planned t, StorageSource storages) throws IOException {
+        if (t.numel() == 0) {
+            return ByteBuffer.allocate(0);
+        }
+        int es = t.root().dtype.byteSize();
+        long maxBytes = t.root().numel > (Integer.MAX_VALUE - 8) / es ? Integer.MAX_VALUE - 8 : t.root().numel * es;
+        return storages.get(t.ref().storage.rootKey, maxBytes);
     }
 }

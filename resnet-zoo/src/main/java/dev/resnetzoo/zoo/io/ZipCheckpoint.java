@@ -43,75 +43,137 @@ final class ZipCheckpoint {
     /** @param budget the most heap the tensors may take, in bytes (the free heap, or less in tests) */
     static StateDict read(Path file, long budget) throws IOException {
         String src = FileFormat.name(file);
-        ZipFile zip;
+        try (ZipFile zip = openZip(file, src)) {
+            Storages storages = new Storages(file, src, zip);
+            Parsed p = parse(zip, src);
+            storages.prefix = p.prefix;
+            return TorchStateDicts.eager(p.plan, storages, p.order, src, budget);
+        }
+    }
+
+    /** Reads and checks everything but the storages, which each tensor reads when first converted. */
+    static StateDict open(Path file) throws IOException {
+        String src = FileFormat.name(file);
+        Storages storages;
+        StateDict sd;
+        try (ZipFile zip = openZip(file, src)) {
+            storages = new Storages(file, src, zip);
+            Parsed p = parse(zip, src);
+            storages.prefix = p.prefix;
+            sd = TorchStateDicts.lazy(p.plan, storages, p.order, src);
+        }
+        storages.closed();
+        return sd;
+    }
+
+    private static ZipFile openZip(Path file, String src) throws IOException {
         try {
-            zip = new ZipFile(file.toFile());
+            return new ZipFile(file.toFile());
         } catch (ZipException e) {
             throw new CheckpointFormatException(src + " is not a readable zip archive: " + e.getMessage(), e);
         }
-        try (zip) {
-            String prefix = findArchivePrefix(zip, src);
-            ByteOrder order = ByteOrder.LITTLE_ENDIAN;
-            ZipEntry byteorder = zip.getEntry(prefix + "byteorder");
-            if (byteorder != null) {
-                String bo = new String(readEntry(zip, byteorder, src, 16), StandardCharsets.US_ASCII).trim();
-                if (bo.equals("big")) {
-                    order = ByteOrder.BIG_ENDIAN;
-                } else if (!bo.equals("little")) {
-                    throw new CheckpointFormatException(src + ": unknown byteorder '" + bo + "' in " + byteorder.getName());
-                }
-            }
-            ZipEntry pklEntry = zip.getEntry(prefix + "data.pkl");
-            if (pklEntry.getSize() > TorchCheckpointReader.MAX_PICKLE_BYTES) {
-                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s declares %,d bytes, more than "
-                        + "the %,d a state_dict pickle may have: refusing", src, pklEntry.getName(), pklEntry.getSize(),
-                        TorchCheckpointReader.MAX_PICKLE_BYTES));
-            }
-            long compressed = pklEntry.getCompressedSize();
-            if (pklEntry.getSize() > TorchCheckpointReader.SMALL_PICKLE_BYTES && compressed >= 0
-                    && pklEntry.getSize() / TorchCheckpointReader.MAX_PICKLE_INFLATION > compressed) {
-                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s inflates from %,d to %,d bytes, "
-                        + "more than %d times its compressed size (torch stores it uncompressed, and a pickle deflates "
-                        + "about 4 times): refusing", src, pklEntry.getName(), compressed, pklEntry.getSize(),
-                        TorchCheckpointReader.MAX_PICKLE_INFLATION));
-            }
-            byte[] pkl = readEntry(zip, pklEntry, src, TorchCheckpointReader.MAX_PICKLE_BYTES);
-            TorchHooks hooks = new TorchHooks(src, false);
-            Object root = new Unpickler(ByteBuffer.wrap(pkl), src + ":" + prefix + "data.pkl", hooks).load();
-            Map<String, ByteBuffer> loaded = new HashMap<>();
-            TorchStateDicts.StorageSource storages = new TorchStateDicts.StorageSource() {
-                @Override
-                public long heapBytes(String key, RootStorage storage) throws CheckpointFormatException {
-                    ZipEntry e = entry(key);
-                    long declared = storage.bytes();
-                    if (e.getSize() != declared) {
-                        throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: storage '%s' declares %,d "
-                                + "bytes (%,d %s elements) but its zip entry holds %,d: refusing", src, e.getName(),
-                                declared, storage.numel, storage.dtype, e.getSize()));
-                    }
-                    return declared;
-                }
+    }
 
-                @Override
-                public ByteBuffer get(String key, long maxBytes) throws IOException {
-                    ByteBuffer b = loaded.get(key);
-                    if (b == null) {
-                        b = ByteBuffer.wrap(readEntry(zip, entry(key), src, maxBytes));
-                        loaded.put(key, b);
-                    }
-                    return b;
-                }
+    /** What the archive says about its tensors, none of their data read. */
+    private record Parsed(String prefix, ByteOrder order, List<StridedTensors.Planned> plan) {
+    }
 
-                private ZipEntry entry(String key) throws CheckpointFormatException {
-                    ZipEntry e = zip.getEntry(prefix + "data/" + key);
-                    if (e == null) {
-                        throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but "
-                                + prefix + "data/" + key + " is missing");
-                    }
-                    return e;
+    private static Parsed parse(ZipFile zip, String src) throws IOException {
+        String prefix = findArchivePrefix(zip, src);
+        ByteOrder order = ByteOrder.LITTLE_ENDIAN;
+        ZipEntry byteorder = zip.getEntry(prefix + "byteorder");
+        if (byteorder != null) {
+            String bo = new String(readEntry(zip, byteorder, src, 16), StandardCharsets.US_ASCII).trim();
+            if (bo.equals("big")) {
+                order = ByteOrder.BIG_ENDIAN;
+            } else if (!bo.equals("little")) {
+                throw new CheckpointFormatException(src + ": unknown byteorder '" + bo + "' in " + byteorder.getName());
+            }
+        }
+        ZipEntry pklEntry = zip.getEntry(prefix + "data.pkl");
+        if (pklEntry.getSize() > TorchCheckpointReader.MAX_PICKLE_BYTES) {
+            throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s declares %,d bytes, more than "
+                    + "the %,d a state_dict pickle may have: refusing", src, pklEntry.getName(), pklEntry.getSize(),
+                    TorchCheckpointReader.MAX_PICKLE_BYTES));
+        }
+        long compressed = pklEntry.getCompressedSize();
+        if (pklEntry.getSize() > TorchCheckpointReader.SMALL_PICKLE_BYTES && compressed >= 0
+                && pklEntry.getSize() / TorchCheckpointReader.MAX_PICKLE_INFLATION > compressed) {
+            throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s inflates from %,d to %,d bytes, "
+                    + "more than %d times its compressed size (torch stores it uncompressed, and a pickle deflates "
+                    + "about 4 times): refusing", src, pklEntry.getName(), compressed, pklEntry.getSize(),
+                    TorchCheckpointReader.MAX_PICKLE_INFLATION));
+        }
+        byte[] pkl = readEntry(zip, pklEntry, src, TorchCheckpointReader.MAX_PICKLE_BYTES);
+        TorchHooks hooks = new TorchHooks(src, false);
+        Object root = new Unpickler(ByteBuffer.wrap(pkl), src + ":" + prefix + "data.pkl", hooks).load();
+        return new Parsed(prefix, order, TorchStateDicts.plan(root, hooks, src));
+    }
+
+    /**
+     * The storage entries, each read at most once and kept. While the archive is open (reading,
+     * and checking sizes when opening) they come from it; afterwards each read reopens the file
+     * and first checks that the storage fits in the free heap.
+     */
+    private static final class Storages implements TorchStateDicts.StorageSource {
+        private final Path file;
+        private final String src;
+        private String prefix;
+        private ZipFile zip;
+        private final Map<String, ByteBuffer> loaded = new HashMap<>();
+
+        Storages(Path file, String src, ZipFile zip) {
+            this.file = file;
+            this.src = src;
+            this.zip = zip;
+        }
+
+        synchronized void closed() {
+            zip = null;
+        }
+
+        @Override
+        public synchronized long heapBytes(String key, RootStorage storage) throws CheckpointFormatException {
+            ZipEntry e = entry(zip, key);
+            long declared = storage.bytes();
+            if (e.getSize() != declared) {
+                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: storage '%s' declares %,d "
+                        + "bytes (%,d %s elements) but its zip entry holds %,d: refusing", src, e.getName(),
+                        declared, storage.numel, storage.dtype, e.getSize()));
+            }
+            return declared;
+        }
+
+        @Override
+        public synchronized ByteBuffer get(String key, long maxBytes) throws IOException {
+            ByteBuffer b = loaded.get(key);
+            if (b != null) {
+                return b;
+            }
+            if (zip != null) {
+                b = ByteBuffer.wrap(readEntry(zip, entry(zip, key), src, maxBytes));
+            } else {
+                long free = TorchStateDicts.freeHeap();
+                if (maxBytes > free) {
+                    throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: storage '%s' needs %,d bytes "
+                            + "of memory, more than the %,d free in the Java heap: refusing (a genuine checkpoint "
+                            + "this large needs a larger -Xmx)", src, key, maxBytes, free));
                 }
-            };
-            return TorchStateDicts.build(root, hooks, storages, order, src, budget);
+                try (ZipFile z = openZip(file, src)) {
+                    b = ByteBuffer.wrap(readEntry(z, entry(z, key), src, maxBytes));
+                }
+            }
+            loaded.put(key, b);
+            return b;
+        }
+
+        private ZipEntry entry(ZipFile z, String key) throws CheckpointFormatException {
+            ZipEntry e = z.getEntry(prefix + "data/" + key);
+            if (e == null) {
+                throw new CheckpointFormatException(src + ": storage '" + key + "' is referenced but "
+                        + prefix + "data/" + key + " is missing");
+            }
+            return e;
         }
     }
 
