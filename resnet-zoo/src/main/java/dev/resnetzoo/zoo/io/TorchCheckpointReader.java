@@ -34,8 +34,8 @@ import java.nio.file.Path;
  * non-contiguous tensors are copied (gathered). Legacy files are memory-mapped and their tensors
  * are views of the mapping. A single storage or legacy file must be smaller than 2 GiB. What a
  * file may make the reader allocate is bounded by what it justifies, before anything is allocated:
- * {@code data.pkl} by {@link #MAX_PICKLE_BYTES} and {@link #MAX_PICKLE_INFLATION} (a legacy file's
- * pickles by the former), the pickle's memo by the pickle's length, the tuple keys of its dicts by
+ * {@code data.pkl} by {@link #MAX_PICKLE_BYTES} and {@link #MAX_INFLATION} (a legacy file's
+ * pickles by the former), a zip's storages together by {@link #MAX_INFLATION}, the pickle's memo by the pickle's length, the tuple keys of its dicts by
  * a total item count (hashing them is what costs), each
  * storage's zip entry must hold exactly the bytes its pickle declares, and the storages and copies
  * of all tensors together must fit in the free Java heap; otherwise a one-line
@@ -51,15 +51,19 @@ public final class TorchCheckpointReader {
     static final long MAX_PICKLE_BYTES = 16L << 20;
 
     /**
-     * Most times a zip's {@code data.pkl} may inflate. torch stores it uncompressed and a state
-     * dict's pickle deflates about fourfold, while a pickle of one repeated opcode deflates a
-     * thousandfold; what the interpreter allocates grows with the pickle's length, so this ties it
-     * to the size of the file.
+     * Most times a zip's {@code data.pkl}, and its storages together, may inflate. torch stores
+     * them uncompressed; a state dict's pickle deflates about fourfold and trained weights hardly
+     * at all, while a pickle of one repeated opcode or a storage of zeros deflates a
+     * thousandfold. What the reader allocates grows with the inflated sizes, so this ties it to
+     * the size of the file.
      */
-    static final int MAX_PICKLE_INFLATION = 32;
+    static final int MAX_INFLATION = 32;
 
     /** A {@code data.pkl} up to this size may inflate any amount: too small to matter. */
     static final long SMALL_PICKLE_BYTES = 64L << 10;
+
+    /** Storages up to this size in all may inflate any amount (small models of zeros). */
+    static final long SMALL_STORAGES_BYTES = 64L << 20;
 
     private TorchCheckpointReader() {
     }

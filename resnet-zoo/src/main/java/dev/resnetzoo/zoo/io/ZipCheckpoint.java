@@ -9,9 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -98,16 +100,44 @@ final class ZipCheckpoint {
         }
         long compressed = pklEntry.getCompressedSize();
         if (pklEntry.getSize() > TorchCheckpointReader.SMALL_PICKLE_BYTES && compressed >= 0
-                && pklEntry.getSize() / TorchCheckpointReader.MAX_PICKLE_INFLATION > compressed) {
+                && pklEntry.getSize() / TorchCheckpointReader.MAX_INFLATION > compressed) {
             throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: %s inflates from %,d to %,d bytes, "
                     + "more than %d times its compressed size (torch stores it uncompressed, and a pickle deflates "
                     + "about 4 times): refusing", src, pklEntry.getName(), compressed, pklEntry.getSize(),
-                    TorchCheckpointReader.MAX_PICKLE_INFLATION));
+                    TorchCheckpointReader.MAX_INFLATION));
         }
         byte[] pkl = readEntry(zip, pklEntry, src, TorchCheckpointReader.MAX_PICKLE_BYTES);
         TorchHooks hooks = new TorchHooks(src, false);
         Object root = new Unpickler(ByteBuffer.wrap(pkl), src + ":" + prefix + "data.pkl", hooks).load();
-        return new Parsed(prefix, order, TorchStateDicts.plan(root, hooks, src));
+        List<StridedTensors.Planned> plan = TorchStateDicts.plan(root, hooks, src);
+        checkInflation(zip, prefix, plan, src);
+        return new Parsed(prefix, order, plan);
+    }
+
+    /** The storages the tensors use may not inflate far beyond their compressed size (see MAX_INFLATION). */
+    private static void checkInflation(ZipFile zip, String prefix, List<StridedTensors.Planned> plan, String src)
+            throws CheckpointFormatException {
+        Set<String> seen = new HashSet<>();
+        long inflated = 0;
+        long compressed = 0;
+        for (StridedTensors.Planned t : plan) {
+            ZipEntry e = zip.getEntry(prefix + "data/" + t.ref().storage.rootKey);
+            if (t.numel() == 0 || e == null || !seen.add(t.ref().storage.rootKey)) {
+                continue; // a missing entry is reported when its size is checked
+            }
+            inflated = saturatedAdd(inflated, Math.max(e.getSize(), 0));
+            compressed = saturatedAdd(compressed, Math.max(e.getCompressedSize(), 0));
+        }
+        if (inflated > TorchCheckpointReader.SMALL_STORAGES_BYTES
+                && inflated / TorchCheckpointReader.MAX_INFLATION > compressed) {
+            throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: its storages inflate from %,d to %,d "
+                    + "bytes, more than %d times their compressed size: refusing (torch stores them uncompressed)",
+                    src, compressed, inflated, TorchCheckpointReader.MAX_INFLATION));
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
     }
 
     /**
@@ -215,13 +245,21 @@ final class ZipCheckpoint {
                     + " bytes, at most " + (Integer.MAX_VALUE - 8) + " supported)");
         }
         try (InputStream in = zip.getInputStream(e)) {
-            byte[] b = in.readNBytes((int) want);
-            if (e.getSize() < 0 && in.read() >= 0) {
-                throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: entry %s holds more than the %,d "
-                        + "bytes it may have: refusing", src, e.getName(), max));
+            if (e.getSize() < 0) {
+                // size unknown: the buffer grows with what arrives, up to max
+                byte[] b = in.readNBytes((int) want);
+                if (in.read() >= 0) {
+                    throw new CheckpointFormatException(String.format(Locale.ROOT, "%s: entry %s holds more than the "
+                            + "%,d bytes it may have: refusing", src, e.getName(), max));
+                }
+                return b;
             }
-            if (e.getSize() >= 0 && b.length != want) {
-                throw new CheckpointFormatException(src + ": entry " + e.getName() + " is truncated (" + b.length
+            // size known and accounted for: one buffer of exactly that size (readNBytes(int) would
+            // hold the data twice while it copies its chunks together)
+            byte[] b = new byte[(int) want];
+            int n = in.readNBytes(b, 0, b.length);
+            if (n != want) {
+                throw new CheckpointFormatException(src + ": entry " + e.getName() + " is truncated (" + n
                         + " of " + want + " bytes)");
             }
             return b;

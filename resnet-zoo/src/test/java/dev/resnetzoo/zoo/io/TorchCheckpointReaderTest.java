@@ -366,6 +366,26 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void deflatedStoragesInflatingFarBeyondTheFileAreRefusedBeforeInflating() throws IOException {
+        // {'w': a FloatStorage of 20 Mi elements: 80 MiB of zeros, deflated to about 80 KB}
+        byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
+                "(X", le(7), "storagectorch\nFloatStorage\nX", le(1), "0X", le(3), "cpuJ", le(20 << 20), "tQ",
+                "K", 0, "J", le(20 << 20), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs.");
+        Path p = zipOf("bomb.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[20 << 22]);
+        assertTrue(Files.size(p) < 200_000, "a small file: " + Files.size(p));
+        for (ThrowingReader reader : List.<ThrowingReader>of(StateDict::read, StateDict::open)) {
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> reader.read(p));
+            assertTrue(e.getMessage().matches("bomb\\.pth: its storages inflate from [0-9,]+ to 83,886,080 bytes, "
+                    + "more than 32 times their compressed size: refusing \\(torch stores them uncompressed\\)"),
+                    e.getMessage());
+        }
+    }
+
+    private interface ThrowingReader {
+        StateDict read(Path file) throws IOException;
+    }
+
+    @Test
     void storageEntriesMustHoldWhatThePickleDeclaresAndFitTheBudget() throws IOException {
         // {'w': a FloatStorage of 4 Mi elements (16 MiB of zeros, deflated to a few KB)}
         byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
