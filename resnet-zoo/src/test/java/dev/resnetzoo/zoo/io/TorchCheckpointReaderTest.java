@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,6 +45,26 @@ class TorchCheckpointReaderTest {
     @MethodSource("validFiles")
     void everyValidFixtureRoundTripsExactly(String file) throws IOException {
         Fixtures.assertMatches(file, StateDict.read(Fixtures.path(file)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("validFiles")
+    void openGivesTheSameTensorsReadingThemWhenConverted(String file) throws IOException {
+        Fixtures.assertMatches(file, StateDict.open(Fixtures.path(file)));
+    }
+
+    @Test
+    void openReadsNoStorageUntilATensorIsConverted() throws IOException {
+        Path p = rewriteZip("zip_all.pth", (name, data) -> data);
+        StateDict sd = StateDict.open(p);
+        Files.delete(p);
+        assertEquals(22, sd.size());
+        assertArrayEquals(new long[] {2, 3, 3, 3}, sd.get("conv.weight").shape());
+        assertEquals(40, sd.get("f32").storageBytes());
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> sd.get("f32").toFloats());
+        assertTrue(e.getCause() instanceof java.nio.file.NoSuchFileException, e.toString());
+        assertEquals(e.getCause().getMessage(), e.getMessage());
+        assertEquals(0, sd.get("empty").toFloats().length, "an empty tensor needs no storage");
     }
 
     @ParameterizedTest(name = "{0}")
