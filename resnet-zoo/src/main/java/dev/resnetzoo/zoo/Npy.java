@@ -227,6 +227,10 @@ public final class Npy {
             try {
                 dims[n] = Long.parseLong(t);
             } catch (NumberFormatException e) {
+                if (t.matches("[0-9]+")) {
+                    throw new IOException(String.format(Locale.ROOT, "%s: .npy shape (%s) has a dimension of %,d, more "
+                            + "than %,d: refusing", source, text, new java.math.BigInteger(t), Integer.MAX_VALUE));
+                }
                 throw new IOException(source + ": bad .npy shape (" + text + "): expected non-negative integers");
             }
             if (dims[n] < 0) {

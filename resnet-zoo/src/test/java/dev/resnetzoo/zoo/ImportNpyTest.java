@@ -111,7 +111,9 @@ class ImportNpyTest {
                 + "18,446,744,056,529,682,436 elements, more than the 536,870,907 of '<f4' one array can hold: refusing",
         "(65536, 65536)|huge.npy: .npy shape (65536, 65536) has 4,294,967,296 elements, more than the 536,870,907 "
                 + "of '<f4' one array can hold: refusing",
-        "(99999999999999999999,)|huge.npy: bad .npy shape (99999999999999999999,): expected non-negative integers",
+        "(99999999999999999999,)|huge.npy: .npy shape (99999999999999999999,) has a dimension of "
+                + "99,999,999,999,999,999,999, more than 2,147,483,647: refusing",
+        "(12, x)|huge.npy: bad .npy shape (12, x): expected non-negative integers",
     })
     void shapesBeyondWhatAnArrayHoldsAreRefusedClearly(String shape, String message) {
         byte[] file = npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", new byte[16]);
