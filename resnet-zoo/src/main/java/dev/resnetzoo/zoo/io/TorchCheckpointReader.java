@@ -33,13 +33,19 @@ import java.nio.file.Path;
  * uses, each into one heap buffer; contiguous tensors are views of that buffer and only
  * non-contiguous tensors are copied (gathered). Legacy files are memory-mapped and their tensors
  * are views of the mapping. A single storage or legacy file must be smaller than 2 GiB. What a
- * file may make the reader allocate is bounded by what it justifies, before anything is allocated:
- * {@code data.pkl} by {@link #MAX_PICKLE_BYTES} and {@link #MAX_INFLATION} (a legacy file's
- * pickles by the former), a zip's storages together by {@link #MAX_INFLATION}, the pickle's memo by the pickle's length, the tuple keys of its dicts by
- * a total item count (hashing them is what costs), each
- * storage's zip entry must hold exactly the bytes its pickle declares, and the storages and copies
- * of all tensors together must fit in the free Java heap; otherwise a one-line
- * {@link CheckpointFormatException} says what the file claims.
+ * file may make the reader allocate is bounded by what it justifies, before it is allocated:
+ * <ul>
+ *   <li>the pickle: {@code data.pkl} by {@link #MAX_PICKLE_BYTES} and {@link #MAX_INFLATION} (a
+ *       legacy file's pickles by the former); the interpreter's memo by the pickle's length, the
+ *       objects it builds by a multiple of that length and half the free heap, and the tuple keys
+ *       of its dicts by a total item count, since hashing them is what costs;</li>
+ *   <li>the storages: each zip entry must hold exactly the bytes its pickle declares, all of them
+ *       together may inflate at most {@link #MAX_INFLATION} times, and the storages and copies of
+ *       all tensors must fit in the free Java heap;</li>
+ *   <li>against an architecture, with {@link StateDict#open(Path)}: no data is read before the
+ *       keys, shapes and storage sizes fit (see {@code WeightImporter}).</li>
+ * </ul>
+ * Otherwise a one-line {@link CheckpointFormatException} says what the file claims.
  */
 public final class TorchCheckpointReader {
 

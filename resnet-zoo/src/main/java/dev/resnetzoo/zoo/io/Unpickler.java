@@ -91,6 +91,8 @@ final class Unpickler {
     };
 
     private static final int HIGHEST_PROTOCOL = 5;
+    /** Immutable, so one instance serves every () of every pickle, as in Python. */
+    private static final Tuple EMPTY_TUPLE = new Tuple();
 
     private final ByteBuffer in;
     private final String source;
@@ -109,6 +111,9 @@ final class Unpickler {
     /** The pickle may be no longer than this; -1 when its buffer holds just the pickle. */
     private final long maxLength;
     private final KeyCheck keys = new KeyCheck();
+    /** Estimated heap bytes of what this pickle has built so far (see {@link #MAX_BUILT_PER_BYTE}). */
+    private long built;
+    private final long maxBuilt;
     private int opcodePos;
 
     /**
@@ -138,9 +143,20 @@ final class Unpickler {
         this.maxLength = capped ? maxLength : -1;
         this.length = this.in.remaining();
         this.maxMemo = 16 + length / 2;
+        this.maxBuilt = Math.min(MAX_BUILT_PER_BYTE * (long) length + (1 << 20), TorchStateDicts.freeHeap() / 2);
         this.source = source;
         this.hooks = Objects.requireNonNull(hooks);
     }
+
+    /**
+     * Most heap, in bytes per byte of pickle, that the values of a pickle may take, as
+     * {@link #cost(Object)} estimates it. A one-byte opcode can make a container of about a
+     * hundred bytes, so a stored pickle of a few megabytes of one opcode could fill a heap;
+     * pickles CPython writes build at most about 50 bytes per byte (a list of distinct empty sets,
+     * protocol 4), and a state_dict's under 10. The values may also take at most half the free
+     * heap, so that what a file builds ends in this refusal rather than an OutOfMemoryError.
+     */
+    static final int MAX_BUILT_PER_BYTE = 64;
 
     /** Position in the input just after the last pickle read (after its STOP opcode). */
     int position() {
@@ -152,6 +168,7 @@ final class Unpickler {
         stack.clear();
         memo.clear();
         sparseMemo.clear();
+        built = 0;
         while (true) {
             opcodePos = in.position();
             int op = u8();
@@ -181,7 +198,7 @@ final class Unpickler {
                     popMark();
                     break;
                 case '2': // DUP
-                    push(peek());
+                    pushRef(peek());
                     break;
 
                 // --- numbers and constants
@@ -281,15 +298,17 @@ final class Unpickler {
                 case 'a': { // APPEND
                     Object v = pop();
                     list(peek()).add(v);
+                    charge(8);
                     break;
                 }
                 case 'e': { // APPENDS
                     List<Object> items = popMark();
                     list(peek()).addAll(items);
+                    charge(8L * items.size());
                     break;
                 }
                 case ')': // EMPTY_TUPLE
-                    push(new Tuple());
+                    pushRef(EMPTY_TUPLE);
                     break;
                 case 't': // TUPLE
                     push(new Tuple(popMark().toArray()));
@@ -324,11 +343,13 @@ final class Unpickler {
                     Object v = pop();
                     Object k = pop();
                     dict(peek()).put(key(k), v);
+                    charge(ENTRY_BYTES);
                     break;
                 }
                 case 'u': { // SETITEMS
                     List<Object> items = popMark();
                     putPairs(dict(peek()), items);
+                    charge(ENTRY_BYTES * (items.size() / 2));
                     break;
                 }
                 case 0x8f: // EMPTY_SET
@@ -345,6 +366,7 @@ final class Unpickler {
                     for (Object item : items) {
                         set.add(key(item));
                     }
+                    charge(ENTRY_BYTES * items.size());
                     break;
                 }
                 case 0x91: { // FROZENSET
@@ -370,20 +392,20 @@ final class Unpickler {
                     memoPut(memo.size() + sparseMemo.size(), peek());
                     break;
                 case 'g': // GET
-                    push(memoGet(parseIndex(line())));
+                    pushRef(memoGet(parseIndex(line())));
                     break;
                 case 'h': // BINGET
-                    push(memoGet(u8()));
+                    pushRef(memoGet(u8()));
                     break;
                 case 'j': // LONG_BINGET
-                    push(memoGet(i32() & 0xffffffffL));
+                    pushRef(memoGet(i32() & 0xffffffffL));
                     break;
 
                 // --- objects: everything goes through the hooks
                 case 'c': { // GLOBAL
                     String module = line();
                     String name = line();
-                    push(hooks.global(module, name));
+                    pushRef(hooks.global(module, name));
                     break;
                 }
                 case 0x93: { // STACK_GLOBAL
@@ -392,7 +414,7 @@ final class Unpickler {
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw error("STACK_GLOBAL needs two strings");
                     }
-                    push(hooks.global((String) module, (String) name));
+                    pushRef(hooks.global((String) module, (String) name));
                     break;
                 }
                 case 'R': { // REDUCE
@@ -435,7 +457,7 @@ final class Unpickler {
                 case 'b': { // BUILD
                     Object state = pop();
                     Object target = pop();
-                    push(hooks.build(target, state));
+                    pushRef(hooks.build(target, state));
                     break;
                 }
                 case 'P': // PERSID (text)
@@ -459,8 +481,61 @@ final class Unpickler {
 
     // ------------------------------------------------------------------ stack helpers
 
-    private void push(Object o) {
+    /** Pushes a value just built, charging its estimated size. */
+    private void push(Object o) throws CheckpointFormatException {
+        charge(cost(o));
         stack.add(o);
+    }
+
+    /** Pushes a value that already exists (a memo entry, a duplicate, a global): only a stack slot. */
+    private void pushRef(Object o) throws CheckpointFormatException {
+        charge(8);
+        stack.add(o);
+    }
+
+    /** Bytes of one dict or set entry. */
+    private static final long ENTRY_BYTES = 40;
+
+    /** Estimated heap bytes of a value just built, with its stack slot (contents counted as they are added). */
+    private static long cost(Object o) {
+        long slot = 8;
+        if (o == null || o instanceof Boolean) {
+            return slot;
+        }
+        if (o instanceof Long || o instanceof Double) {
+            return slot + 16;
+        }
+        if (o instanceof String) {
+            return slot + 48 + ((String) o).length();
+        }
+        if (o instanceof byte[]) {
+            return slot + 16 + ((byte[]) o).length;
+        }
+        if (o instanceof BigInteger) {
+            return slot + 40 + ((BigInteger) o).bitLength() / 8;
+        }
+        if (o instanceof Tuple) {
+            return slot + 24 + 8L * ((Tuple) o).size();
+        }
+        if (o instanceof List) {
+            return slot + 40 + 8L * ((List<?>) o).size();
+        }
+        if (o instanceof Map) {
+            return slot + 64 + ENTRY_BYTES * ((Map<?, ?>) o).size();
+        }
+        if (o instanceof java.util.Set) {
+            return slot + 80 + ENTRY_BYTES * ((java.util.Set<?>) o).size();
+        }
+        return slot + 64; // what a hook built: a tensor or storage reference
+    }
+
+    private void charge(long bytes) throws CheckpointFormatException {
+        built += bytes;
+        if (built > maxBuilt) {
+            throw error(String.format(java.util.Locale.ROOT, "the pickle builds more than %,d bytes of objects from its "
+                    + "%,d bytes (at most %d per byte, and half the free heap): refusing", maxBuilt, length,
+                    MAX_BUILT_PER_BYTE));
+        }
     }
 
     private Object pop() throws CheckpointFormatException {
@@ -504,12 +579,14 @@ final class Unpickler {
                     + "(every entry takes at least 2 bytes): refusing", maxMemo, length));
         }
         if (index == memo.size()) {
+            charge(8);
             memo.add(value);
             // entries written out of order move over once the dense part reaches them
             while (sparseMemo.containsKey((long) memo.size())) {
                 memo.add(sparseMemo.remove((long) memo.size()));
             }
         } else {
+            charge(sparseMemo.containsKey(index) ? 0 : 48);
             sparseMemo.put(index, value);
         }
     }

@@ -361,6 +361,31 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void aStoredPickleOfMillionsOfEmptyContainersIsRefusedBeforeItFillsTheHeap() throws IOException {
+        // data.pkl stored as torch stores it: 2 million EMPTY_SET opcodes, each a Java set of about
+        // 100 bytes, where no real pickle builds more than about 50 bytes of objects per byte
+        byte[] sets = new byte[2 << 20];
+        Arrays.fill(sets, (byte) 0x8f);
+        Path p = tmp.resolve("stored.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(p))) {
+            byte[] pkl = pickle(0x80, 2, sets, ".");
+            ZipEntry e = new ZipEntry("arch/data.pkl");
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(pkl.length);
+            CRC32 crc = new CRC32();
+            crc.update(pkl);
+            e.setCrc(crc.getValue());
+            zos.putNextEntry(e);
+            zos.write(pkl);
+            zos.closeEntry();
+        }
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().matches("malformed pickle in stored\\.pth:arch/data\\.pkl at byte [0-9]+: the pickle "
+                + "builds more than [0-9,]+ bytes of objects from its 2,097,155 bytes \\(at most 64 per byte, and "
+                + "half the free heap\\): refusing"), e.getMessage());
+    }
+
+    @Test
     void aLegacyPickleLongerThanAStateDictNeedsIsRefused() throws IOException {
         // the magic number, protocol and sys_info pickles of a real file, then 20 MiB of None-and-POP
         byte[] real = Files.readAllBytes(Fixtures.path("legacy_all.pth"));
