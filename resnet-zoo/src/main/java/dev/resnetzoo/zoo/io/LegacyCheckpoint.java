@@ -95,13 +95,13 @@ final class LegacyCheckpoint {
         Object keys = u.load();
         if (!(keys instanceof List)) {
             throw new CheckpointFormatException(src + ": expected the list of storage keys after the main pickle, got "
-                    + Unpickler.typeName(keys));
+                    + PickleValues.typeName(keys));
         }
         int pos = u.position();
         Map<String, ByteBuffer> data = new HashMap<>();
         for (Object k : (List<?>) keys) {
             if (!(k instanceof String)) {
-                throw new CheckpointFormatException(src + ": storage key " + Unpickler.describe(k) + " is not a string");
+                throw new CheckpointFormatException(src + ": storage key " + PickleValues.describe(k) + " is not a string");
             }
             String key = (String) k;
             RootStorage root0 = hooks.roots.get(key);

@@ -10,7 +10,7 @@ import dev.resnetzoo.zoo.io.StridedTensors.RootStorage;
 import dev.resnetzoo.zoo.io.StridedTensors.StorageRef;
 import dev.resnetzoo.zoo.io.StridedTensors.TensorRef;
 import dev.resnetzoo.zoo.io.Tensor.DType;
-import dev.resnetzoo.zoo.io.Unpickler.Tuple;
+import dev.resnetzoo.zoo.io.PickleValues.Tuple;
 
 /**
  * What a state_dict pickle may name, and what each allowed name means: the {@link Unpickler.Hooks}
@@ -119,7 +119,7 @@ final class TorchAllowList {
         private final String src;
         private final boolean legacy;
         final Map<String, RootStorage> roots = new HashMap<>();
-        private final Unpickler.KeyCheck keys = new Unpickler.KeyCheck();
+        private final PickleValues.KeyCheck keys = new PickleValues.KeyCheck();
 
         TorchHooks(String src, boolean legacy) {
             this.src = src;
@@ -139,7 +139,7 @@ final class TorchAllowList {
         public Object call(Object callable, Tuple args) throws CheckpointFormatException {
             if (!(callable instanceof Fn)) {
                 String what = callable instanceof StorageType ? "torch." + ((StorageType) callable).name
-                        : Unpickler.typeName(callable);
+                        : PickleValues.typeName(callable);
                 throw new CheckpointFormatException(src + ": refusing to call " + what + ": only state_dict "
                         + "rebuild functions may be called");
             }
@@ -213,7 +213,7 @@ final class TorchAllowList {
         private CheckpointFormatException badArgs(Fn fn, Tuple args) {
             StringBuilder types = new StringBuilder();
             for (Object a : args.asList()) {
-                types.append(types.length() == 0 ? "" : ", ").append(Unpickler.typeName(a));
+                types.append(types.length() == 0 ? "" : ", ").append(PickleValues.typeName(a));
             }
             return new CheckpointFormatException(src + ": unexpected arguments to " + fn.qualifiedName + "(" + types + ")");
         }
@@ -223,20 +223,20 @@ final class TorchAllowList {
             if (target instanceof Map || target instanceof TensorRef) {
                 return target; // OrderedDict._metadata and similar attributes carry no tensor data
             }
-            throw new CheckpointFormatException(src + ": unexpected BUILD on a " + Unpickler.typeName(target));
+            throw new CheckpointFormatException(src + ": unexpected BUILD on a " + PickleValues.typeName(target));
         }
 
         @Override
         public Object persistentLoad(Object pid) throws CheckpointFormatException {
             if (!(pid instanceof Tuple) || ((Tuple) pid).size() < 5 || !"storage".equals(((Tuple) pid).get(0))) {
-                throw new CheckpointFormatException(src + ": unsupported persistent id " + Unpickler.describe(pid)
+                throw new CheckpointFormatException(src + ": unsupported persistent id " + PickleValues.describe(pid)
                         + " (expected ('storage', type, key, location, numel))");
             }
             Tuple t = (Tuple) pid;
             int expected = legacy ? 6 : 5;
             if (t.size() != expected || !(t.get(1) instanceof StorageType) || !(t.get(2) instanceof String)
                     || !(t.get(4) instanceof Long) || (Long) t.get(4) < 0) {
-                throw new CheckpointFormatException(src + ": malformed storage persistent id " + Unpickler.describe(pid));
+                throw new CheckpointFormatException(src + ": malformed storage persistent id " + PickleValues.describe(pid));
             }
             StorageType type = (StorageType) t.get(1);
             String key = (String) t.get(2);
@@ -256,13 +256,13 @@ final class TorchAllowList {
                 if (!(t.get(5) instanceof Tuple) || ((Tuple) t.get(5)).size() != 3
                         || !(((Tuple) t.get(5)).get(1) instanceof Long) || !(((Tuple) t.get(5)).get(2) instanceof Long)) {
                     throw new CheckpointFormatException(src + ": malformed storage view metadata "
-                            + Unpickler.describe(t.get(5)));
+                            + PickleValues.describe(t.get(5)));
                 }
                 Tuple view = (Tuple) t.get(5);
                 long off = (Long) view.get(1);
                 long len = (Long) view.get(2);
                 if (off < 0 || len < 0 || off > numel || len > numel - off) {
-                    throw new CheckpointFormatException(src + ": storage view " + Unpickler.describe(view)
+                    throw new CheckpointFormatException(src + ": storage view " + PickleValues.describe(view)
                             + " outside storage '" + key
                             + "' of " + numel + " elements");
                 }

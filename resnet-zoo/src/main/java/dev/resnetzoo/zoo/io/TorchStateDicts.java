@@ -55,7 +55,7 @@ final class TorchStateDicts {
     /** The tensors of the state dict and their layouts, checked against their storages' declared sizes. */
     static List<Planned> plan(Object root, TorchHooks hooks, String src) throws CheckpointFormatException {
         if (!(root instanceof Map)) {
-            throw new CheckpointFormatException(src + ": the checkpoint holds a " + Unpickler.typeName(root)
+            throw new CheckpointFormatException(src + ": the checkpoint holds a " + PickleValues.typeName(root)
                     + ", not a dict of tensors");
         }
         Map<?, ?> dict = (Map<?, ?>) root;
@@ -70,13 +70,13 @@ final class TorchStateDicts {
         List<Planned> plan = new ArrayList<>();
         for (Map.Entry<?, ?> e : dict.entrySet()) {
             if (!(e.getKey() instanceof String)) {
-                throw new CheckpointFormatException(src + ": state dict key " + Unpickler.describe(e.getKey()) + where
-                        + " is a " + Unpickler.typeName(e.getKey()) + ", not a string");
+                throw new CheckpointFormatException(src + ": state dict key " + PickleValues.describe(e.getKey()) + where
+                        + " is a " + PickleValues.typeName(e.getKey()) + ", not a string");
             }
             String key = (String) e.getKey();
             if (!(e.getValue() instanceof TensorRef)) {
                 throw new CheckpointFormatException(src + ": state dict entry '" + key + "'" + where + " is a "
-                        + Unpickler.typeName(e.getValue()) + ", not a tensor");
+                        + PickleValues.typeName(e.getValue()) + ", not a tensor");
             }
             TensorRef ref = (TensorRef) e.getValue();
             plan.add(StridedTensors.check(ref, hooks.roots.get(ref.storage.rootKey), src, key));

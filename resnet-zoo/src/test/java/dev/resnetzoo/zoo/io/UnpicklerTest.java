@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.resnetzoo.zoo.io.Unpickler.Tuple;
+import dev.resnetzoo.zoo.io.PickleValues.Tuple;
 
 class UnpicklerTest {
 
