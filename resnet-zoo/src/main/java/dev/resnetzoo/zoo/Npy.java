@@ -52,7 +52,7 @@ public final class Npy {
      */
     public static INDArray read(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
+            return read(in, file.toString(), Files.size(file));
         }
     }
 
@@ -65,6 +65,11 @@ public final class Npy {
      * @throws IOException as {@link #read(Path)}
      */
     public static INDArray read(InputStream in, String source) throws IOException {
+        return read(in, source, -1);
+    }
+
+    /** @param available bytes the stream holds, or -1 if unknown */
+    private static INDArray read(InputStream in, String source, long available) throws IOException {
         DataInputStream d = new DataInputStream(new BufferedInputStream(in));
         byte[] magic = new byte[8];
         readFully(d, magic, source, "the magic string");
@@ -118,8 +123,21 @@ public final class Npy {
                     + "of '%s' one array can hold: refusing", source, shapeText, count, max, descr));
         }
         long n = count.longValueExact();
-        byte[] raw = new byte[(int) (n * size)];
-        readFully(d, raw, source, "the data (" + n + " elements of " + descr + ")");
+        long nbytes = n * size;
+        String declared = String.format(Locale.ROOT, "%s: .npy header declares shape %s of '%s', %,d bytes of data, "
+                + "but the", source, shapeText, descr, nbytes);
+        long headerEnd = magic.length + (major == 1 ? 2 : 4) + headerLen;
+        if (available >= 0 && nbytes > available - headerEnd) {
+            throw new IOException(String.format(Locale.ROOT, "%s file holds %,d after the header: refusing (truncated "
+                    + "file?)", declared, available - headerEnd));
+        }
+        // readNBytes grows its buffer as data arrives, so a stream that ends early cannot make us
+        // allocate what its header claims
+        byte[] raw = d.readNBytes((int) nbytes);
+        if (raw.length < nbytes) {
+            throw new IOException(String.format(Locale.ROOT, "%s stream ends after %,d: refusing (truncated file?)",
+                    declared, raw.length));
+        }
         ByteBuffer buf = ByteBuffer.wrap(raw).order(order);
         float[] values = new float[(int) n];
         if (size == 4) {
@@ -209,6 +227,10 @@ public final class Npy {
             try {
                 dims[n] = Long.parseLong(t);
             } catch (NumberFormatException e) {
+                if (t.matches("[0-9]+")) {
+                    throw new IOException(String.format(Locale.ROOT, "%s: .npy shape (%s) has a dimension of %,d, more "
+                            + "than %,d: refusing", source, text, new java.math.BigInteger(t), Integer.MAX_VALUE));
+                }
                 throw new IOException(source + ": bad .npy shape (" + text + "): expected non-negative integers");
             }
             if (dims[n] < 0) {

@@ -5,7 +5,9 @@ import java.util.List;
 /**
  * A checkpoint does not fit a graph. Thrown by {@link WeightImporter} before any parameter of the
  * graph has been changed, listing every problem found at once: missing keys, unexpected keys,
- * shape mismatches and tensors that are not floating point. The message has one line per problem,
+ * shape mismatches, tensors that are not floating point or whose storage is larger than their
+ * shape needs, and (checked once those fit and the data is read) non-finite values. The message
+ * has one line per problem,
  * for example {@code layer1.0.conv1.weight: expected [64,64,1,1], file has [64,64,3,3]}, followed
  * by hints on how to fix the common cases (another architecture, another number of classes).
  *
@@ -26,6 +28,12 @@ public class WeightImportException extends IllegalArgumentException {
         SHAPE,
         /** The tensor is not floating point (integers or booleans cannot be weights). */
         DTYPE,
+        /**
+         * The file keeps the tensor in a storage larger than its shape needs (a view of a larger
+         * tensor): reading it would cost more than the architecture justifies, so it is refused
+         * before it is read.
+         */
+        STORAGE,
         /** The tensor holds a NaN or an infinity (or a float64 value beyond float32's range). */
         NON_FINITE
     }
@@ -55,7 +63,7 @@ public class WeightImportException extends IllegalArgumentException {
         this.problems = List.copyOf(problems);
     }
 
-    /** @return every problem found, in report order (missing, unexpected, shape, dtype) */
+    /** @return every problem found, in report order (missing, unexpected, shape, dtype, storage; or non-finite) */
     public List<Problem> problems() {
         return problems;
     }

@@ -1,6 +1,7 @@
 package dev.resnetzoo.zoo;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,17 +38,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * }</pre>
  *
  * <p><b>Checks.</b> Every tensor of the file is matched to a graph parameter before anything is
- * written. If anything does not fit, one {@link WeightImportException} (an unchecked
- * {@link IllegalArgumentException}) lists all problems at once and the graph is left unchanged:
+ * written, and before any tensor data is read: keys, shapes, element types and storage sizes are
+ * metadata, so a file that does not fit the architecture costs only its pickle (with
+ * {@link StateDict#open(Path)}, which {@link #importCheckpoint(ResNetSpec, Path)} uses). If anything
+ * does not fit, one {@link WeightImportException} (an unchecked {@link IllegalArgumentException})
+ * lists all problems at once and the graph is left unchanged:
  * <ul>
  *   <li>missing keys: graph parameters the file has no tensor for;</li>
  *   <li>unexpected keys: file tensors the graph has no parameter for;</li>
  *   <li>shape mismatches, in PyTorch's convention, as
  *       {@code layer1.0.conv1.weight: expected [64,64,1,1], file has [64,64,3,3]};</li>
  *   <li>tensors that are not floating point;</li>
- *   <li>tensors holding a NaN or an infinity (a diverged training run, or a float64 value beyond
- *       float32's range), named with the first such element: loading them would make every
- *       prediction NaN.</li>
+ *   <li>tensors the file keeps in a storage larger than their shape needs (a view of a larger
+ *       tensor): what a file makes the reader load is bounded by what the architecture
+ *       justifies, so such a storage is refused unread;</li>
+ *   <li>only once all of the above fit, and the data is read: tensors holding a NaN or an
+ *       infinity (a diverged training run, or a float64 value beyond float32's range), named with
+ *       the first such element, BatchNorm running statistics included: loading them would make
+ *       every prediction NaN.</li>
  * </ul>
  * {@code num_batches_tracked} buffers are ignored on purpose (DL4J's batch norm has a fixed
  * momentum and no counter). BatchNorm running mean and variance are loaded, as in PyTorch.
@@ -183,9 +191,12 @@ public final class WeightImporter {
      * Loads a state dict into a graph and says what was loaded, skipped and (non-strict) left out.
      *
      * @param graph an initialised graph built by {@link ResNets}
-     * @param sd    the checkpoint's tensors
+     * @param sd    the checkpoint's tensors; from {@link StateDict#open(Path)}, their data is read
+     *              only once the keys, shapes and storage sizes fit
      * @return what happened
      * @throws WeightImportException listing every problem, before anything was changed
+     * @throws UncheckedIOException  if {@code sd} came from {@link StateDict#open(Path)} and a
+     *                               tensor's data cannot be read; the graph is unchanged
      */
     public Report importInto(ComputationGraph graph, StateDict sd) {
         return importInto(graph, sd, "state_dict");
@@ -223,11 +234,14 @@ public final class WeightImporter {
 
     private static ComputationGraph importCheckpoint(ResNetSpec spec, Path file, WeightImporter importer)
             throws IOException {
-        StateDict sd = StateDict.read(file);
+        StateDict sd = StateDict.open(file);
         ComputationGraph graph = ResNets.create(spec);
         try {
             importer.importInto(graph, sd, file.getFileName() + " -> " + spec.name());
             return graph;
+        } catch (UncheckedIOException e) {
+            graph.close();
+            throw e.getCause();
         } catch (RuntimeException e) {
             graph.close();
             throw e;
@@ -262,7 +276,7 @@ public final class WeightImporter {
         List<String> ignored = new ArrayList<>();
         List<Problem> shapeProblems = new ArrayList<>();
         List<Problem> dtypeProblems = new ArrayList<>();
-        List<Problem> nonFiniteProblems = new ArrayList<>();
+        List<Problem> storageProblems = new ArrayList<>();
         List<Problem> unexpectedProblems = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : file.entrySet()) {
             String key = e.getKey();
@@ -294,10 +308,11 @@ public final class WeightImporter {
                         key + ": file has a " + t.dtype() + " tensor, expected floating point"));
                 ok = false;
             }
-            String nonFinite = ok ? nonFinite(t) : null;
-            if (nonFinite != null) {
-                nonFiniteProblems.add(new Problem(Kind.NON_FINITE, key, key + ": " + nonFinite
-                        + ", expected finite weights"));
+            long need = Math.multiplyExact(numel(want), (long) t.dtype().byteSize());
+            if (ok && t.storageBytes() > need) {
+                storageProblems.add(new Problem(Kind.STORAGE, key, String.format(Locale.ROOT, "%s: the file stores it "
+                        + "in a storage of %,d bytes, more than the %,d its shape %s needs (a view of a larger tensor; "
+                        + "save each tensor on its own, tensor.clone())", key, t.storageBytes(), need, fmt(want))));
                 ok = false;
             }
             if (ok) {
@@ -322,7 +337,19 @@ public final class WeightImporter {
         }
         problems.addAll(shapeProblems);
         problems.addAll(dtypeProblems);
-        problems.addAll(nonFiniteProblems);
+        problems.addAll(storageProblems);
+        if (!problems.isEmpty()) {
+            throw new WeightImportException(message(what, graph, expected, file, problems), problems);
+        }
+
+        // Only now is tensor data read: every key, shape and storage size fits the architecture.
+        for (Assignment a : plan) {
+            String nonFinite = nonFinite(a.tensor());
+            if (nonFinite != null) {
+                problems.add(new Problem(Kind.NON_FINITE, a.ref().key(), a.ref().key() + ": " + nonFinite
+                        + ", expected finite weights"));
+            }
+        }
         if (!problems.isEmpty()) {
             throw new WeightImportException(message(what, graph, expected, file, problems), problems);
         }
@@ -367,6 +394,14 @@ public final class WeightImporter {
             }
         }
         return any;
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
     }
 
     /** The shape PyTorch gives the tensor of a graph parameter. */
@@ -423,6 +458,7 @@ public final class WeightImporter {
                     case UNEXPECTED -> "unexpected keys";
                     case SHAPE -> "shape mismatches";
                     case DTYPE -> "wrong element types";
+                    case STORAGE -> "storages larger than their tensors";
                     case NON_FINITE -> "non-finite values";
                 }).append(" (").append(count).append("):");
             }

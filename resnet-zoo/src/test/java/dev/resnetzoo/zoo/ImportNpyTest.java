@@ -111,12 +111,30 @@ class ImportNpyTest {
                 + "18,446,744,056,529,682,436 elements, more than the 536,870,907 of '<f4' one array can hold: refusing",
         "(65536, 65536)|huge.npy: .npy shape (65536, 65536) has 4,294,967,296 elements, more than the 536,870,907 "
                 + "of '<f4' one array can hold: refusing",
-        "(99999999999999999999,)|huge.npy: bad .npy shape (99999999999999999999,): expected non-negative integers",
+        "(99999999999999999999,)|huge.npy: .npy shape (99999999999999999999,) has a dimension of "
+                + "99,999,999,999,999,999,999, more than 2,147,483,647: refusing",
+        "(12, x)|huge.npy: bad .npy shape (12, x): expected non-negative integers",
     })
     void shapesBeyondWhatAnArrayHoldsAreRefusedClearly(String shape, String message) {
         byte[] file = npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", new byte[16]);
         IOException e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(file), "huge.npy"));
         assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void aHeaderDeclaringMoreDataThanTheFileHoldsIsRefusedBeforeAllocating() throws IOException {
+        // 128 bytes that declare 400 MB of float32
+        Path f = tmp.resolve("short.npy");
+        Files.write(f, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000,), }", new byte[12]));
+        IOException e = assertThrows(IOException.class, () -> Npy.read(f));
+        assertEquals(f + ": .npy header declares shape (100000000,) of '<f4', 400,000,000 bytes of data, but the "
+                + "file holds 12 after the header: refusing (truncated file?)", e.getMessage());
+
+        // from a stream, whose length is unknown, memory grows only with the data that arrives
+        e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(
+                npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000,), }", new byte[12])), "s.npy"));
+        assertEquals("s.npy: .npy header declares shape (100000000,) of '<f4', 400,000,000 bytes of data, but the "
+                + "stream ends after 12: refusing (truncated file?)", e.getMessage());
     }
 
     @Test

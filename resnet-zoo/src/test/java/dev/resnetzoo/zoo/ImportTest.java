@@ -121,21 +121,30 @@ class ImportTest {
         Map<String, Entry> entries = entries(BOTTLENECK.stateDict("model.pth"));
         entries.put("layer1.0.conv1.weight", withValue(entries.get("layer1.0.conv1.weight"), 5, Float.NaN));
         entries.put("fc.bias", withValue(entries.get("fc.bias"), 2, Float.NEGATIVE_INFINITY));
+        // running statistics count: an infinite variance makes the normalised output 0 or NaN
+        entries.put("layer1.0.bn1.running_var", withValue(entries.get("layer1.0.bn1.running_var"), 0,
+                Float.POSITIVE_INFINITY));
         Path file = write(entries, "nan.safetensors");
 
         ComputationGraph graph = ResNets.create(BOTTLENECK.spec());
         INDArray before = graph.params().dup();
         WeightImportException e = assertThrows(WeightImportException.class,
                 () -> new WeightImporter().load(graph, StateDict.read(file)));
-        assertEquals(List.of("layer1.0.conv1.weight", "fc.bias"), e.keys(Kind.NON_FINITE));
-        assertEquals(2, e.problems().size());
+        assertEquals(List.of("layer1.0.conv1.weight", "layer1.0.bn1.running_var", "fc.bias"), e.keys(Kind.NON_FINITE));
+        assertEquals(3, e.problems().size());
         String msg = e.getMessage();
         assertTrue(msg.contains("layer1.0.conv1.weight: element 5 of 128 is NaN, expected finite weights"), msg);
         assertTrue(msg.contains("fc.bias: element 2 of 10 is -Infinity, expected finite weights"), msg);
+        assertTrue(msg.contains("layer1.0.bn1.running_var: element 0 of 8 is Infinity, expected finite weights"), msg);
         assertExact(before, graph.params());
 
         // the file-level entry point refuses too
         assertThrows(WeightImportException.class, () -> WeightImporter.importCheckpoint(BOTTLENECK.spec(), file));
+        // and a PyTorch file, whose data is read only after its shapes fit
+        Path pth = new TorchZipWriter().putAll(entries).write(tmp.resolve("nan.pth"));
+        WeightImportException fromPth = assertThrows(WeightImportException.class,
+                () -> WeightImporter.importCheckpoint(BOTTLENECK.spec(), pth));
+        assertEquals(e.keys(Kind.NON_FINITE), fromPth.keys(Kind.NON_FINITE));
         graph.close();
     }
 

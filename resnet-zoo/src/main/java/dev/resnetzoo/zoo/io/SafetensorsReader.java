@@ -61,7 +61,7 @@ public final class SafetensorsReader {
      * @throws IOException               if the file cannot be read
      */
     public static StateDict read(Path file) throws IOException {
-        String src = TorchCheckpointReader.name(file);
+        String src = FileFormat.name(file);
         ByteBuffer buf;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();

@@ -1,8 +1,6 @@
 package dev.resnetzoo.zoo.io;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,22 +39,47 @@ public final class StateDict {
      * @throws IOException               if the file cannot be read
      */
     public static StateDict read(Path file) throws IOException {
-        byte[] head = head(file, 9);
-        String name = TorchCheckpointReader.name(file);
-        if (head.length == 0) {
-            throw new CheckpointFormatException(name + " is empty, not a checkpoint");
+        switch (FileFormat.of(file)) {
+            case TORCH_ZIP:
+                return ZipCheckpoint.read(file);
+            case TORCH_LEGACY:
+                return LegacyCheckpoint.read(file);
+            case SAFETENSORS:
+                return SafetensorsReader.read(file);
+            default:
+                throw new AssertionError(file);
         }
-        if (isZip(head)) {
-            return TorchCheckpointReader.readZip(file);
+    }
+
+    /**
+     * Reads a checkpoint's keys, element types, shapes and storage sizes, checked against the file
+     * as {@link #read(Path)} checks them, but none of its tensor data: each tensor reads its data
+     * when it is first converted, and keeps it. This is how to judge a file against an
+     * architecture before paying for its data, as {@code WeightImporter.importCheckpoint} does
+     * (a storage much larger than its tensor, or a shape that does not fit, is then refused
+     * without being read). A tensor whose data turns out unreadable throws an
+     * {@link java.io.UncheckedIOException} when converted (see {@link Tensor}).
+     *
+     * <p>Safetensors and legacy PyTorch files are memory-mapped either way, so for them only
+     * non-contiguous tensors are copied later rather than now.
+     *
+     * @param file the checkpoint, in any format {@link #read(Path)} accepts
+     * @return its tensors, their data not read yet
+     * @throws CheckpointFormatException if the file is none of these formats, or is malformed or
+     *                                   unsafe
+     * @throws IOException               if the file cannot be read
+     */
+    public static StateDict open(Path file) throws IOException {
+        switch (FileFormat.of(file)) {
+            case TORCH_ZIP:
+                return ZipCheckpoint.open(file);
+            case TORCH_LEGACY:
+                return LegacyCheckpoint.open(file);
+            case SAFETENSORS:
+                return SafetensorsReader.read(file);
+            default:
+                throw new AssertionError(file);
         }
-        if (isPickle(head)) {
-            return TorchCheckpointReader.readLegacy(file);
-        }
-        if (head.length == 9 && head[8] == '{') {
-            return SafetensorsReader.read(file);
-        }
-        throw new CheckpointFormatException(name + " is not a checkpoint: expected a PyTorch zip archive, a legacy "
-                + "PyTorch pickle or a safetensors file, but it starts with bytes " + hex(head));
     }
 
     /**
@@ -132,29 +155,5 @@ public final class StateDict {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
         in.forEach((k, v) -> out.put(k.substring(prefix.length()), v));
         return out;
-    }
-
-    /** Up to {@code n} first bytes of a file. */
-    static byte[] head(Path file, int n) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(n);
-        }
-    }
-
-    static boolean isZip(byte[] head) {
-        return head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
-    }
-
-    /** A pickle of protocol 2 or later starts with the PROTO opcode; torch.save always writes one. */
-    static boolean isPickle(byte[] head) {
-        return head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
-    }
-
-    static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder();
-        for (byte x : b) {
-            sb.append(sb.length() == 0 ? "" : " ").append(String.format("%02x", x & 0xff));
-        }
-        return sb.toString();
     }
 }

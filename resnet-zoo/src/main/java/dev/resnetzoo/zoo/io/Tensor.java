@@ -1,5 +1,7 @@
 package dev.resnetzoo.zoo.io;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -18,6 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link #toFloatArray()}, {@link #toFloats()} or {@link #toLongArray()}. When the tensor was
  * stored contiguously the data is a read-only view of the bytes the reader loaded or mapped, so no
  * copy is made until a conversion is requested.
+ *
+ * <p>A tensor of a state dict from {@link StateDict#open(java.nio.file.Path)} knows its dtype,
+ * shape and {@link #storageBytes()} but reads its data only when first converted; if the file
+ * cannot be read then, the conversion throws an {@link UncheckedIOException} whose cause is the
+ * {@link CheckpointFormatException} or {@link IOException} and whose message is the cause's.
  */
 public final class Tensor {
 
@@ -71,20 +78,46 @@ public final class Tensor {
         }
     }
 
+    /** Reads a tensor's elements, contiguous and row-major, when they are first needed. */
+    interface Source {
+        /** @return exactly numel * byteSize bytes, from the buffer's position */
+        ByteBuffer read() throws IOException;
+    }
+
     private final DType dtype;
     private final long[] shape;
     private final int numel;
-    /** Contiguous row-major elements, position 0, limit numel * byteSize. Read with absolute gets. */
-    private final ByteBuffer data;
+    private final long storageBytes;
     private final ByteOrder order;
+    /** Where the data comes from until it is read; null once it is. */
+    private Source source;
+    /** Contiguous row-major elements, position 0, limit numel * byteSize; null until read. */
+    private volatile ByteBuffer data;
 
     /**
+     * A tensor whose data is at hand, stored on its own.
+     *
      * @param dtype element type
      * @param shape dimensions (copied); empty for a scalar
      * @param data  exactly numel * byteSize bytes of contiguous row-major data, from its position
      * @param order byte order of the elements in {@code data}
      */
     Tensor(DType dtype, long[] shape, ByteBuffer data, ByteOrder order) {
+        this(dtype, shape, data, order, data.remaining());
+    }
+
+    /** @param storageBytes size of the storage the file keeps the data in (see {@link #storageBytes()}) */
+    Tensor(DType dtype, long[] shape, ByteBuffer data, ByteOrder order, long storageBytes) {
+        this(dtype, shape, order, storageBytes, null);
+        this.data = checked(data);
+    }
+
+    /**
+     * A tensor whose data is read from {@code source} when it is first converted.
+     *
+     * @param storageBytes size of the storage the file keeps the data in (see {@link #storageBytes()})
+     */
+    Tensor(DType dtype, long[] shape, ByteOrder order, long storageBytes, Source source) {
         this.dtype = dtype;
         this.shape = shape.clone();
         long n = numelOf(this.shape);
@@ -92,12 +125,17 @@ public final class Tensor {
             throw new IllegalArgumentException("tensor too large: " + n + " elements");
         }
         this.numel = (int) n;
+        this.order = order;
+        this.storageBytes = storageBytes;
+        this.source = source;
+    }
+
+    private ByteBuffer checked(ByteBuffer data) {
         if (data.remaining() != (long) numel * dtype.byteSize()) {
             throw new IllegalArgumentException("tensor data has " + data.remaining() + " bytes, expected "
                     + ((long) numel * dtype.byteSize()) + " for " + dtype + " " + Arrays.toString(shape));
         }
-        this.data = data.slice().asReadOnlyBuffer();
-        this.order = order;
+        return data.slice().asReadOnlyBuffer();
     }
 
     /**
@@ -135,6 +173,19 @@ public final class Tensor {
     }
 
     /**
+     * Size of the storage the file keeps this tensor's elements in, in bytes, known before they
+     * are read: {@code numel() * dtype().byteSize()} for a tensor stored on its own, more for a
+     * view of a larger storage (a slice saved without {@code clone()}), less for a broadcast
+     * ({@code expand}) tensor. Reading the tensor reads that whole storage, so a reader that knows
+     * what a tensor should be can refuse a storage larger than that before paying for it.
+     *
+     * @return bytes of the underlying storage
+     */
+    public long storageBytes() {
+        return storageBytes;
+    }
+
+    /**
      * Number of dimensions.
      *
      * @return 0 for a scalar
@@ -160,6 +211,7 @@ public final class Tensor {
      * (exact when representable), as a Java narrowing conversion does.
      *
      * @return a new array of {@link #numel()} floats
+     * @throws UncheckedIOException if the data is read now and cannot be (see the class comment)
      */
     public float[] toFloats() {
         float[] out = new float[numel];
@@ -225,6 +277,7 @@ public final class Tensor {
      * dimension becomes an empty array.
      *
      * @return a new array that does not share memory with this tensor
+     * @throws UncheckedIOException if the data is read now and cannot be (see the class comment)
      */
     public INDArray toFloatArray() {
         if (numel == 0) {
@@ -243,6 +296,7 @@ public final class Tensor {
      *
      * @return a new array of {@link #numel()} longs
      * @throws IllegalStateException if this tensor holds floating-point values
+     * @throws UncheckedIOException  if the data is read now and cannot be (see the class comment)
      */
     public long[] toLongArray() {
         long[] out = new long[numel];
@@ -283,9 +337,27 @@ public final class Tensor {
         return out;
     }
 
-    /** A private view of the data with position 0 and the right byte order. */
+    /**
+     * A private view of the data with position 0 and the right byte order, reading it first if
+     * this tensor comes from {@link StateDict#open(java.nio.file.Path)} and has not been read yet.
+     */
     private ByteBuffer buffer() {
-        return data.duplicate().order(order);
+        ByteBuffer d = data;
+        if (d == null) {
+            synchronized (this) {
+                d = data;
+                if (d == null) {
+                    try {
+                        d = checked(source.read());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e.getMessage(), e);
+                    }
+                    data = d;
+                    source = null;
+                }
+            }
+        }
+        return d.duplicate().order(order);
     }
 
     /**

@@ -1,11 +1,12 @@
 package dev.resnetzoo.zoo.io;
 
+import static dev.resnetzoo.zoo.io.PickleValues.typeName;
+
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -13,6 +14,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+
+import dev.resnetzoo.zoo.io.PickleValues.KeyCheck;
+import dev.resnetzoo.zoo.io.PickleValues.Tuple;
 
 /**
  * A small, data-only interpreter for the Python pickle format, protocols 0 to 5.
@@ -46,43 +50,6 @@ final class Unpickler {
         Object persistentLoad(Object pid) throws CheckpointFormatException;
     }
 
-    /** An immutable Python tuple, with value equality so that it can be a dict key. */
-    static final class Tuple {
-        private final Object[] items;
-
-        Tuple(Object... items) {
-            this.items = items.clone();
-        }
-
-        int size() {
-            return items.length;
-        }
-
-        Object get(int i) {
-            return items[i];
-        }
-
-        List<Object> asList() {
-            return Collections.unmodifiableList(Arrays.asList(items));
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Tuple && Arrays.deepEquals(items, ((Tuple) o).items);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.deepHashCode(items);
-        }
-
-        /** Python-like text, bounded in depth and length (the contents come from an untrusted file). */
-        @Override
-        public String toString() {
-            return describe(this);
-        }
-    }
-
     private static final Object MARK = new Object() {
         @Override
         public String toString() {
@@ -91,6 +58,8 @@ final class Unpickler {
     };
 
     private static final int HIGHEST_PROTOCOL = 5;
+    /** Immutable, so one instance serves every () of every pickle, as in Python. */
+    private static final Tuple EMPTY_TUPLE = new Tuple();
 
     private final ByteBuffer in;
     private final String source;
@@ -106,6 +75,12 @@ final class Unpickler {
      */
     private final long maxMemo;
     private final int length;
+    /** The pickle may be no longer than this; -1 when its buffer holds just the pickle. */
+    private final long maxLength;
+    private final KeyCheck keys = new KeyCheck();
+    /** Estimated heap bytes of what this pickle has built so far (see {@link #MAX_BUILT_PER_BYTE}). */
+    private long built;
+    private final long maxBuilt;
     private int opcodePos;
 
     /**
@@ -115,12 +90,40 @@ final class Unpickler {
      * @param hooks  what globals, calls and persistent ids mean
      */
     Unpickler(ByteBuffer in, String source, Hooks hooks) {
+        this(in, source, hooks, -1);
+    }
+
+    /**
+     * @param in        the buffer, holding the pickle from its position and possibly more after it
+     * @param source    file name used in error messages
+     * @param hooks     what globals, calls and persistent ids mean
+     * @param maxLength the most bytes the pickle may take, or -1 for all that remain: the memo is
+     *                  bounded by the pickle's length, so a pickle followed by a large payload (the
+     *                  legacy torch format) must not be judged by the payload's size
+     */
+    Unpickler(ByteBuffer in, String source, Hooks hooks, long maxLength) {
         this.in = in.duplicate();
-        this.length = in.remaining();
+        boolean capped = maxLength >= 0 && in.remaining() > maxLength;
+        if (capped) {
+            this.in.limit(in.position() + (int) maxLength);
+        }
+        this.maxLength = capped ? maxLength : -1;
+        this.length = this.in.remaining();
         this.maxMemo = 16 + length / 2;
+        this.maxBuilt = Math.min(MAX_BUILT_PER_BYTE * (long) length + (1 << 20), TorchStateDicts.freeHeap() / 2);
         this.source = source;
         this.hooks = Objects.requireNonNull(hooks);
     }
+
+    /**
+     * Most heap, in bytes per byte of pickle, that the values of a pickle may take, as
+     * {@link #cost(Object)} estimates it. A one-byte opcode can make a container of about a
+     * hundred bytes, so a stored pickle of a few megabytes of one opcode could fill a heap;
+     * pickles CPython writes build at most about 50 bytes per byte (a list of distinct empty sets,
+     * protocol 4), and a state_dict's under 10. The values may also take at most half the free
+     * heap, so that what a file builds ends in this refusal rather than an OutOfMemoryError.
+     */
+    static final int MAX_BUILT_PER_BYTE = 64;
 
     /** Position in the input just after the last pickle read (after its STOP opcode). */
     int position() {
@@ -132,6 +135,7 @@ final class Unpickler {
         stack.clear();
         memo.clear();
         sparseMemo.clear();
+        built = 0;
         while (true) {
             opcodePos = in.position();
             int op = u8();
@@ -161,7 +165,7 @@ final class Unpickler {
                     popMark();
                     break;
                 case '2': // DUP
-                    push(peek());
+                    pushRef(peek());
                     break;
 
                 // --- numbers and constants
@@ -261,15 +265,17 @@ final class Unpickler {
                 case 'a': { // APPEND
                     Object v = pop();
                     list(peek()).add(v);
+                    charge(8);
                     break;
                 }
                 case 'e': { // APPENDS
                     List<Object> items = popMark();
                     list(peek()).addAll(items);
+                    charge(8L * items.size());
                     break;
                 }
                 case ')': // EMPTY_TUPLE
-                    push(new Tuple());
+                    pushRef(EMPTY_TUPLE);
                     break;
                 case 't': // TUPLE
                     push(new Tuple(popMark().toArray()));
@@ -304,11 +310,13 @@ final class Unpickler {
                     Object v = pop();
                     Object k = pop();
                     dict(peek()).put(key(k), v);
+                    charge(ENTRY_BYTES);
                     break;
                 }
                 case 'u': { // SETITEMS
                     List<Object> items = popMark();
                     putPairs(dict(peek()), items);
+                    charge(ENTRY_BYTES * (items.size() / 2));
                     break;
                 }
                 case 0x8f: // EMPTY_SET
@@ -325,6 +333,7 @@ final class Unpickler {
                     for (Object item : items) {
                         set.add(key(item));
                     }
+                    charge(ENTRY_BYTES * items.size());
                     break;
                 }
                 case 0x91: { // FROZENSET
@@ -350,20 +359,20 @@ final class Unpickler {
                     memoPut(memo.size() + sparseMemo.size(), peek());
                     break;
                 case 'g': // GET
-                    push(memoGet(parseIndex(line())));
+                    pushRef(memoGet(parseIndex(line())));
                     break;
                 case 'h': // BINGET
-                    push(memoGet(u8()));
+                    pushRef(memoGet(u8()));
                     break;
                 case 'j': // LONG_BINGET
-                    push(memoGet(i32() & 0xffffffffL));
+                    pushRef(memoGet(i32() & 0xffffffffL));
                     break;
 
                 // --- objects: everything goes through the hooks
                 case 'c': { // GLOBAL
                     String module = line();
                     String name = line();
-                    push(hooks.global(module, name));
+                    pushRef(hooks.global(module, name));
                     break;
                 }
                 case 0x93: { // STACK_GLOBAL
@@ -372,7 +381,7 @@ final class Unpickler {
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw error("STACK_GLOBAL needs two strings");
                     }
-                    push(hooks.global((String) module, (String) name));
+                    pushRef(hooks.global((String) module, (String) name));
                     break;
                 }
                 case 'R': { // REDUCE
@@ -415,7 +424,7 @@ final class Unpickler {
                 case 'b': { // BUILD
                     Object state = pop();
                     Object target = pop();
-                    push(hooks.build(target, state));
+                    pushRef(hooks.build(target, state));
                     break;
                 }
                 case 'P': // PERSID (text)
@@ -439,8 +448,61 @@ final class Unpickler {
 
     // ------------------------------------------------------------------ stack helpers
 
-    private void push(Object o) {
+    /** Pushes a value just built, charging its estimated size. */
+    private void push(Object o) throws CheckpointFormatException {
+        charge(cost(o));
         stack.add(o);
+    }
+
+    /** Pushes a value that already exists (a memo entry, a duplicate, a global): only a stack slot. */
+    private void pushRef(Object o) throws CheckpointFormatException {
+        charge(8);
+        stack.add(o);
+    }
+
+    /** Bytes of one dict or set entry. */
+    private static final long ENTRY_BYTES = 40;
+
+    /** Estimated heap bytes of a value just built, with its stack slot (contents counted as they are added). */
+    private static long cost(Object o) {
+        long slot = 8;
+        if (o == null || o instanceof Boolean) {
+            return slot;
+        }
+        if (o instanceof Long || o instanceof Double) {
+            return slot + 16;
+        }
+        if (o instanceof String) {
+            return slot + 48 + ((String) o).length();
+        }
+        if (o instanceof byte[]) {
+            return slot + 16 + ((byte[]) o).length;
+        }
+        if (o instanceof BigInteger) {
+            return slot + 40 + ((BigInteger) o).bitLength() / 8;
+        }
+        if (o instanceof Tuple) {
+            return slot + 24 + 8L * ((Tuple) o).size();
+        }
+        if (o instanceof List) {
+            return slot + 40 + 8L * ((List<?>) o).size();
+        }
+        if (o instanceof Map) {
+            return slot + 64 + ENTRY_BYTES * ((Map<?, ?>) o).size();
+        }
+        if (o instanceof java.util.Set) {
+            return slot + 80 + ENTRY_BYTES * ((java.util.Set<?>) o).size();
+        }
+        return slot + 64; // what a hook built: a tensor or storage reference
+    }
+
+    private void charge(long bytes) throws CheckpointFormatException {
+        built += bytes;
+        if (built > maxBuilt) {
+            throw error(String.format(java.util.Locale.ROOT, "the pickle builds more than %,d bytes of objects from its "
+                    + "%,d bytes (at most %d per byte, and half the free heap): refusing", maxBuilt, length,
+                    MAX_BUILT_PER_BYTE));
+        }
     }
 
     private Object pop() throws CheckpointFormatException {
@@ -484,12 +546,14 @@ final class Unpickler {
                     + "(every entry takes at least 2 bytes): refusing", maxMemo, length));
         }
         if (index == memo.size()) {
+            charge(8);
             memo.add(value);
             // entries written out of order move over once the dense part reaches them
             while (sparseMemo.containsKey((long) memo.size())) {
                 memo.add(sparseMemo.remove((long) memo.size()));
             }
         } else {
+            charge(sparseMemo.containsKey(index) ? 0 : 48);
             sparseMemo.put(index, value);
         }
     }
@@ -529,93 +593,11 @@ final class Unpickler {
 
     /** Only immutable values may be dict keys or set members. */
     private Object key(Object k) throws CheckpointFormatException {
-        String problem = unhashable(k);
+        String problem = keys.problem(k);
         if (problem != null) {
-            throw error(problem + " used as a dict key or set member");
+            throw error(problem);
         }
         return k;
-    }
-
-    /** Deepest tuple nesting accepted in a dict key (torch needs 2). */
-    static final int MAX_KEY_DEPTH = 32;
-
-    /**
-     * Most items a dict key may hold, counted as hashing visits them: a sub-tuple shared n times
-     * counts n times. Tuples sharing sub-tuples form a DAG that a few bytes of pickle can make
-     * exponentially large to hash (30 levels of {@code (t, t, t)} are 3^30 visits); torch's keys
-     * are strings or tuples of a few ints.
-     */
-    static final int MAX_KEY_ITEMS = 4096;
-
-    /**
-     * Why {@code k} cannot be a dict key, or null if it can. Tuples are checked recursively, so a
-     * key's hashCode/equals always terminate, and quickly: a hashable tuple holds only hashable
-     * values, a tuple can never contain itself, and the expanded size is bounded.
-     */
-    static String unhashable(Object k) {
-        return unhashable(k, 0, new int[] {MAX_KEY_ITEMS});
-    }
-
-    private static String unhashable(Object k, int depth, int[] itemsLeft) {
-        if (k instanceof List || k instanceof Map || k instanceof java.util.Set || k instanceof byte[]) {
-            return "unhashable " + typeName(k);
-        }
-        if (k instanceof Tuple) {
-            if (depth >= MAX_KEY_DEPTH) {
-                return "a tuple nested more than " + MAX_KEY_DEPTH + " deep";
-            }
-            for (Object item : ((Tuple) k).items) {
-                if (--itemsLeft[0] < 0) {
-                    return "a tuple of more than " + MAX_KEY_ITEMS + " items (counting shared sub-tuples each time "
-                            + "they occur)";
-                }
-                String p = unhashable(item, depth + 1, itemsLeft);
-                if (p != null) {
-                    return p;
-                }
-            }
-        }
-        return null;
-    }
-
-    /**
-     * A short Python-like rendering of an unpickled value for error messages: at most 3 levels
-     * deep and about 200 characters, so self-referencing or huge structures cannot blow up.
-     */
-    static String describe(Object o) {
-        StringBuilder sb = new StringBuilder();
-        describe(o, 0, sb);
-        return sb.length() > 200 ? sb.substring(0, 197) + "..." : sb.toString();
-    }
-
-    private static void describe(Object o, int depth, StringBuilder sb) {
-        if (sb.length() > 200) {
-            return;
-        }
-        if (o == null) {
-            sb.append("None");
-        } else if (o instanceof String) {
-            String s = (String) o;
-            sb.append('\'').append(s.length() > 60 ? s.substring(0, 60) + "..." : s).append('\'');
-        } else if (o instanceof Long || o instanceof BigInteger || o instanceof Double) {
-            sb.append(o);
-        } else if (o instanceof Boolean) {
-            sb.append((Boolean) o ? "True" : "False");
-        } else if (o instanceof Tuple || o instanceof List) {
-            List<?> items = o instanceof Tuple ? ((Tuple) o).asList() : (List<?>) o;
-            if (depth >= 3) {
-                sb.append(o instanceof Tuple ? "(...)" : "[...]");
-                return;
-            }
-            sb.append(o instanceof Tuple ? '(' : '[');
-            for (int i = 0; i < items.size() && sb.length() <= 200; i++) {
-                sb.append(i == 0 ? "" : ", ");
-                describe(items.get(i), depth + 1, sb);
-            }
-            sb.append(o instanceof Tuple ? (items.size() == 1 ? ",)" : ")") : "]");
-        } else {
-            sb.append('<').append(typeName(o)).append('>');
-        }
     }
 
     private void putPairs(Map<Object, Object> m, List<Object> items) throws CheckpointFormatException {
@@ -627,37 +609,6 @@ final class Unpickler {
         }
     }
 
-    static String typeName(Object o) {
-        if (o == null) {
-            return "None";
-        }
-        if (o instanceof Tuple) {
-            return "tuple";
-        }
-        if (o instanceof List) {
-            return "list";
-        }
-        if (o instanceof Map) {
-            return "dict";
-        }
-        if (o instanceof String) {
-            return "str";
-        }
-        if (o instanceof byte[]) {
-            return "bytes";
-        }
-        if (o instanceof Long || o instanceof BigInteger) {
-            return "int";
-        }
-        if (o instanceof Double) {
-            return "float";
-        }
-        if (o instanceof Boolean) {
-            return "bool";
-        }
-        return o.getClass().getSimpleName();
-    }
-
     // ------------------------------------------------------------------ input helpers
 
     private CheckpointFormatException error(String what) {
@@ -666,7 +617,7 @@ final class Unpickler {
 
     private int take(int n) throws CheckpointFormatException {
         if (in.remaining() < n) {
-            throw error("truncated (needs " + n + " more bytes, " + in.remaining() + " left)");
+            throw truncated("truncated (needs " + n + " more bytes, " + in.remaining() + " left)");
         }
         int p = in.position();
         in.position(p + n);
@@ -714,7 +665,16 @@ final class Unpickler {
                 return b;
             }
         }
-        throw error("truncated (no end of line)");
+        throw truncated("truncated (no end of line)");
+    }
+
+    /** The input ends: the pickle is cut short, or longer than it may be. */
+    private CheckpointFormatException truncated(String what) {
+        if (maxLength >= 0) {
+            return error(String.format(java.util.Locale.ROOT, "the pickle is longer than the %,d bytes a state_dict "
+                    + "pickle may have: refusing", maxLength));
+        }
+        return error(what);
     }
 
     private String line() throws CheckpointFormatException {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,6 +45,26 @@ class TorchCheckpointReaderTest {
     @MethodSource("validFiles")
     void everyValidFixtureRoundTripsExactly(String file) throws IOException {
         Fixtures.assertMatches(file, StateDict.read(Fixtures.path(file)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("validFiles")
+    void openGivesTheSameTensorsReadingThemWhenConverted(String file) throws IOException {
+        Fixtures.assertMatches(file, StateDict.open(Fixtures.path(file)));
+    }
+
+    @Test
+    void openReadsNoStorageUntilATensorIsConverted() throws IOException {
+        Path p = rewriteZip("zip_all.pth", (name, data) -> data);
+        StateDict sd = StateDict.open(p);
+        Files.delete(p);
+        assertEquals(22, sd.size());
+        assertArrayEquals(new long[] {2, 3, 3, 3}, sd.get("conv.weight").shape());
+        assertEquals(40, sd.get("f32").storageBytes());
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> sd.get("f32").toFloats());
+        assertTrue(e.getCause() instanceof java.nio.file.NoSuchFileException, e.toString());
+        assertEquals(e.getCause().getMessage(), e.getMessage());
+        assertEquals(0, sd.get("empty").toFloats().length, "an empty tensor needs no storage");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -316,6 +337,101 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void aDeflatedPickleOfMillionsOfEmptyContainersIsRefusedBeforeInflating() throws IOException {
+        // data.pkl: 12 million EMPTY_SET opcodes, under the 16 MiB cap but deflated to a few KB; each
+        // would become a Java set of about 100 bytes
+        Path p = tmp.resolve("sets.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(p))) {
+            zos.putNextEntry(new ZipEntry("arch/data.pkl"));
+            zos.write(pickle(0x80, 2));
+            byte[] sets = new byte[1 << 20];
+            Arrays.fill(sets, (byte) 0x8f);
+            for (int i = 0; i < 12; i++) {
+                zos.write(sets);
+            }
+            zos.write('.');
+            zos.closeEntry();
+        }
+        long size = Files.size(p);
+        assertTrue(size < 100_000, "a small file: " + size);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().matches("sets\\.pth: arch/data\\.pkl inflates from [0-9,]+ to 12,582,915 bytes, "
+                + "more than 32 times its compressed size \\(torch stores it uncompressed, and a pickle deflates "
+                + "about 4 times\\): refusing"), e.getMessage());
+    }
+
+    @Test
+    void aStoredPickleOfMillionsOfEmptyContainersIsRefusedBeforeItFillsTheHeap() throws IOException {
+        // data.pkl stored as torch stores it: 2 million EMPTY_SET opcodes, each a Java set of about
+        // 100 bytes, where no real pickle builds more than about 50 bytes of objects per byte
+        byte[] sets = new byte[2 << 20];
+        Arrays.fill(sets, (byte) 0x8f);
+        Path p = tmp.resolve("stored.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(p))) {
+            byte[] pkl = pickle(0x80, 2, sets, ".");
+            ZipEntry e = new ZipEntry("arch/data.pkl");
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(pkl.length);
+            CRC32 crc = new CRC32();
+            crc.update(pkl);
+            e.setCrc(crc.getValue());
+            zos.putNextEntry(e);
+            zos.write(pkl);
+            zos.closeEntry();
+        }
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().matches("malformed pickle in stored\\.pth:arch/data\\.pkl at byte [0-9]+: the pickle "
+                + "builds more than [0-9,]+ bytes of objects from its 2,097,155 bytes \\(at most 64 per byte, and "
+                + "half the free heap\\): refusing"), e.getMessage());
+    }
+
+    @Test
+    void aLegacyPickleLongerThanAStateDictNeedsIsRefused() throws IOException {
+        // the magic number, protocol and sys_info pickles of a real file, then 20 MiB of None-and-POP
+        byte[] real = Files.readAllBytes(Fixtures.path("legacy_all.pth"));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(real);
+        for (int i = 0; i < 3; i++) {
+            Unpickler u = new Unpickler(b, "x", new TorchAllowList.DataOnlyHooks("x"));
+            u.load();
+            b.position(u.position());
+        }
+        Path p = tmp.resolve("long.pth");
+        try (OutputStream out = Files.newOutputStream(p)) {
+            out.write(real, 0, b.position());
+            out.write(pickle(0x80, 2, "N"));
+            byte[] noneAndPop = "N0".repeat(1 << 19).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < 20; i++) {
+                out.write(noneAndPop);
+            }
+            out.write('.');
+        }
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StateDict.read(p));
+        assertTrue(e.getMessage().startsWith("malformed pickle in long.pth at byte "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": the pickle is longer than the 16,777,216 bytes a state_dict pickle may "
+                + "have: refusing"), e.getMessage());
+    }
+
+    @Test
+    void deflatedStoragesInflatingFarBeyondTheFileAreRefusedBeforeInflating() throws IOException {
+        // {'w': a FloatStorage of 20 Mi elements: 80 MiB of zeros, deflated to about 80 KB}
+        byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
+                "(X", le(7), "storagectorch\nFloatStorage\nX", le(1), "0X", le(3), "cpuJ", le(20 << 20), "tQ",
+                "K", 0, "J", le(20 << 20), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs.");
+        Path p = zipOf("bomb.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[20 << 22]);
+        assertTrue(Files.size(p) < 200_000, "a small file: " + Files.size(p));
+        for (ThrowingReader reader : List.<ThrowingReader>of(StateDict::read, StateDict::open)) {
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> reader.read(p));
+            assertTrue(e.getMessage().matches("bomb\\.pth: its storages inflate from [0-9,]+ to 83,886,080 bytes, "
+                    + "more than 32 times their compressed size: refusing \\(torch stores them uncompressed\\)"),
+                    e.getMessage());
+        }
+    }
+
+    private interface ThrowingReader {
+        StateDict read(Path file) throws IOException;
+    }
+
+    @Test
     void storageEntriesMustHoldWhatThePickleDeclaresAndFitTheBudget() throws IOException {
         // {'w': a FloatStorage of 4 Mi elements (16 MiB of zeros, deflated to a few KB)}
         byte[] pkl = pickle(0x80, 2, "}X", le(1), "w", "ctorch._utils\n_rebuild_tensor_v2\n(",
@@ -323,9 +439,9 @@ class TorchCheckpointReaderTest {
                 "K", 0, "J", le(1 << 22), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n)RtRs.");
         Path p = zipOf("deflated.pth", "arch/data.pkl", pkl, "arch/data/0", new byte[1 << 24]);
         assertTrue(Files.size(p) < 100_000);
-        assertEquals(1 << 22, TorchCheckpointReader.readZip(p, 1L << 25).get("w").numel());
+        assertEquals(1 << 22, ZipCheckpoint.read(p, 1L << 25).get("w").numel());
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
-                () -> TorchCheckpointReader.readZip(p, 1L << 20));
+                () -> ZipCheckpoint.read(p, 1L << 20));
         assertEquals("deflated.pth: its tensors need 16,777,216 bytes of memory (the largest, 'w', 16,777,216), more "
                 + "than the 1,048,576 bytes free in the Java heap: refusing (a genuine checkpoint this large needs a "
                 + "larger -Xmx)", e.getMessage());
@@ -343,7 +459,7 @@ class TorchCheckpointReaderTest {
         byte[] real = Files.readAllBytes(Fixtures.path("legacy_all.pth"));
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(real);
         for (int i = 0; i < 3; i++) {
-            Unpickler u = new Unpickler(b, "x", new TorchCheckpointReader.DataOnlyHooks("x"));
+            Unpickler u = new Unpickler(b, "x", new TorchAllowList.DataOnlyHooks("x"));
             u.load();
             b.position(u.position());
         }

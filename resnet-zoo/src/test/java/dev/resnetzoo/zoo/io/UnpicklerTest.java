@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.resnetzoo.zoo.io.Unpickler.Tuple;
+import dev.resnetzoo.zoo.io.PickleValues.Tuple;
 
 class UnpicklerTest {
 
@@ -162,10 +162,10 @@ class UnpicklerTest {
         // the same bytes mean different things under different hooks: no global registry
         byte[] p = bytes(0x80, 2, "ccollections\nOrderedDict\n)R.");
         assertThrows(CheckpointFormatException.class, () -> load(p));
-        Object od = new Unpickler(ByteBuffer.wrap(p), "t", new TorchCheckpointReader.TorchHooks("t", false)).load();
+        Object od = new Unpickler(ByteBuffer.wrap(p), "t", new TorchAllowList.TorchHooks("t", false)).load();
         assertEquals(Map.of(), od);
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
-                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchCheckpointReader.DataOnlyHooks("x.pth")).load());
+                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchAllowList.DataOnlyHooks("x.pth")).load());
         assertEquals("refusing to load global 'collections.OrderedDict' from x.pth: only state_dict globals are allowed",
                 e.getMessage());
     }
@@ -178,7 +178,7 @@ class UnpicklerTest {
         int dot = qualified.lastIndexOf('.');
         byte[] p = bytes(0x80, 2, "c", qualified.substring(0, dot), "\n", qualified.substring(dot + 1), "\n.");
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
-                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchCheckpointReader.TorchHooks("m.pth", false)).load());
+                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchAllowList.TorchHooks("m.pth", false)).load());
         assertTrue(e.getMessage().startsWith("refusing to load global '" + qualified + "' from m.pth: "), e.getMessage());
     }
 
@@ -186,7 +186,7 @@ class UnpicklerTest {
     void storageTypesCannotBeCalled() {
         byte[] p = bytes(0x80, 2, "ctorch\nFloatStorage\n)R.");
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
-                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchCheckpointReader.TorchHooks("m.pth", false)).load());
+                () -> new Unpickler(ByteBuffer.wrap(p), "t", new TorchAllowList.TorchHooks("m.pth", false)).load());
         assertEquals("m.pth: refusing to call torch.FloatStorage: only state_dict rebuild functions may be called",
                 e.getMessage());
     }
@@ -236,7 +236,7 @@ class UnpicklerTest {
         // a list containing itself, handed over as a persistent id: the error message stays short
         byte[] selfList = bytes(0x80, 2, "]q", 0, "h", 0, "aQ.");
         e = assertThrows(CheckpointFormatException.class, () -> new Unpickler(ByteBuffer.wrap(selfList), "t",
-                new TorchCheckpointReader.TorchHooks("m.pth", false)).load());
+                new TorchAllowList.TorchHooks("m.pth", false)).load());
         assertEquals("m.pth: unsupported persistent id [[[[...]]]] (expected ('storage', type, key, location, numel))",
                 e.getMessage());
 
@@ -259,12 +259,36 @@ class UnpicklerTest {
         byte[] od = bytes(0x80, 2, "ccollections\nOrderedDict\n(]K", 1, "\u0032\u0032\u0087".repeat(30),
                 "K", 1, 0x86, "at", "R.");
         e = assertThrows(CheckpointFormatException.class, () -> new Unpickler(ByteBuffer.wrap(od), "t",
-                new TorchCheckpointReader.TorchHooks("m.pth", false)).load());
+                new TorchAllowList.TorchHooks("m.pth", false)).load());
         assertTrue(e.getMessage().startsWith("m.pth: unexpected arguments to collections.OrderedDict"), e.getMessage());
 
         // small tuple keys stay fine
         assertEquals(Map.of(new Tuple(new Tuple(1L, 1L), new Tuple(1L, 1L)), 1L),
                 load(bytes("}K", 1, "\u0032\u0086\u0032\u0086K", 1, "s.")));
+    }
+
+    @Test
+    @Timeout(value = 1, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a CPU loop ignores interrupts
+    void aLargeKeyUsedOverAndOverCannotHoldTheCpu() throws IOException {
+        // t = a DAG of 1,092 items when expanded (under the per-key limit), memoized, then used as
+        // the key of a million SETITEMs of 5 bytes each: each one hashed and checked in full, and
+        // the eighth one passes the total
+        byte[] dag = bytes("K", 1, "\u0032\u0032\u0087".repeat(6), "q", 0, "0");
+        byte[] setItems = bytes("}", dag, "h\u0000K\u0001s".repeat(1_000_000), ".");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> load(setItems));
+        assertEquals("malformed pickle in test.pkl at byte 63: tuple dict keys and set members of more than 8,192 "
+                + "items in all (counting shared sub-tuples each time they occur): refusing", e.getMessage());
+
+        // the same through OrderedDict([(t, 1), (t, 1), ...]), built by the torch allow-list
+        byte[] pairs = bytes(0x80, 2, "ccollections\nOrderedDict\n(]", dag, "h\u0000K\u0001\u0086a".repeat(200_000),
+                "tR.");
+        e = assertThrows(CheckpointFormatException.class, () -> new Unpickler(ByteBuffer.wrap(pairs), "t",
+                new TorchAllowList.TorchHooks("m.pth", false)).load());
+        assertTrue(e.getMessage().startsWith("m.pth: unexpected arguments to collections.OrderedDict"), e.getMessage());
+
+        // a few thousand small tuple keys are fine
+        byte[] small = bytes("}", "K\u0001K\u0002\u0086K\u0001s".repeat(4000), ".");
+        assertEquals(1, ((Map<?, ?>) load(small)).size());
     }
 
     @Test
