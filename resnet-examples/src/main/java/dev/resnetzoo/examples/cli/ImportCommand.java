@@ -11,6 +11,7 @@ import dev.resnetzoo.zoo.io.StateDict;
 import dev.resnetzoo.zoo.io.Tensor;
 import dev.resnetzoo.zoo.registry.Preprocessing;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -71,7 +72,7 @@ final class ImportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(from)) {
             throw new NoSuchFileException(from.toString(), null, "no such file");
         }
-        StateDict sd = StateDict.read(from);
+        StateDict sd = StateDict.open(from); // keys and shapes only: data is read after they fit
         boolean newClassifier = options.numClasses != null;
         ResNetSpec spec = spec(sd);
         Classifier policy = newClassifier ? Classifier.DROP_IF_MISMATCHED : Classifier.KEEP;
@@ -83,6 +84,8 @@ final class ImportCommand implements Callable<Integer> {
                 report = importer.importInto(graph, sd);
             } catch (WeightImportException e) {
                 throw new IllegalArgumentException(oneLine(e, spec, TorchNames.expectedKeys(graph).size()), e);
+            } catch (UncheckedIOException e) {
+                throw e.getCause(); // a tensor's data could not be read
             }
             boolean keptClassifier = report.skipped().isEmpty();
             SavedModel.of(graph, spec, preprocessing(spec), keptClassifier ? ImageNet.labels(spec.numClasses()) : List.of(),
