@@ -46,7 +46,7 @@ class TrainerTest {
 
     @AfterAll
     static void restoreThreads() {
-        Trainer.setThreads(threads);
+        Threads.set(threads);
     }
 
     private Trainer trainer() {
@@ -57,12 +57,12 @@ class TrainerTest {
     @Test
     void runWritesEveryFileWithTheRightEpochs() throws IOException {
         Path out = tmp.resolve("run");
-        Trainer.Result r = trainer().run(TrainFixtures.tiny(2, 128), out, data, Trainer.Mode.NEW);
+        Trainer.Result r = trainer().run(TrainFixtures.options(TrainFixtures.tiny(2, 128)), out, data, RunFolder.Mode.NEW);
 
-        for (String f : List.of(Trainer.RUN_JSON, Trainer.METRICS, Trainer.CURVES, Trainer.CHECKPOINT, Trainer.MODEL)) {
+        for (String f : List.of(RunFolder.RUN_JSON, RunFolder.METRICS, RunFolder.CURVES, RunFolder.CHECKPOINT, RunFolder.MODEL)) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
-        List<EpochMetrics> rows = MetricsCsv.read(out.resolve(Trainer.METRICS));
+        List<EpochMetrics> rows = MetricsCsv.read(out.resolve(RunFolder.METRICS));
         assertEquals(List.of(1, 2), rows.stream().map(EpochMetrics::epoch).toList());
         for (EpochMetrics m : rows) {
             assertTrue(m.trainLoss() > 0 && m.testLoss() > 0 && m.imagesPerSec() > 0 && m.seconds() > 0, m.toString());
@@ -70,17 +70,17 @@ class TrainerTest {
         }
         assertEquals(rows, r.epochs());
 
-        Checkpoint.Loaded ck = Checkpoint.read(out.resolve(Trainer.CHECKPOINT));
+        Checkpoint.Loaded ck = Checkpoint.read(out.resolve(RunFolder.CHECKPOINT));
         assertEquals(new Checkpoint.State(2, 8, 7, 2, 128, TINY_NETWORK), ck.state()); // 128 images / 32 = 4 steps per epoch
         assertEquals(2, ck.graph().getEpochCount());
-        ComputationGraph model = ModelSerializer.restoreComputationGraph(out.resolve(Trainer.MODEL).toFile(), false);
+        ComputationGraph model = ModelSerializer.restoreComputationGraph(out.resolve(RunFolder.MODEL).toFile(), false);
         assertArrayEquals(ck.graph().params().toFloatVector(), model.params().toFloatVector());
 
-        byte[] png = Files.readAllBytes(out.resolve(Trainer.CURVES));
+        byte[] png = Files.readAllBytes(out.resolve(RunFolder.CURVES));
         assertEquals((byte) 0x89, png[0]);
         assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
 
-        String json = Files.readString(out.resolve(Trainer.RUN_JSON));
+        String json = Files.readString(out.resolve(RunFolder.RUN_JSON));
         assertTrue(json.contains("\"epochs\" : 2") && json.contains("\"widths\" : [ 8, 16 ]"), json);
 
         String printed = stdout.toString(StandardCharsets.UTF_8);
@@ -95,11 +95,11 @@ class TrainerTest {
         assertFalse(progress.contains("\r"), "no carriage returns when not on a terminal");
 
         // A finished run resumed again does nothing and keeps its files.
-        long modified = Files.getLastModifiedTime(out.resolve(Trainer.MODEL)).toMillis();
-        Trainer.Result again = trainer().run(Map.of(), out, data, Trainer.Mode.RESUME);
+        long modified = Files.getLastModifiedTime(out.resolve(RunFolder.MODEL)).toMillis();
+        Trainer.Result again = trainer().run(TrainOptions.parse(), out, data, RunFolder.Mode.RESUME);
         assertEquals(2, again.resumedFrom());
         assertEquals(rows, again.epochs());
-        assertEquals(modified, Files.getLastModifiedTime(out.resolve(Trainer.MODEL)).toMillis());
+        assertEquals(modified, Files.getLastModifiedTime(out.resolve(RunFolder.MODEL)).toMillis());
         assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("run already complete"));
     }
 
@@ -107,10 +107,10 @@ class TrainerTest {
     void refusesToReuseAFolderUnlessResumeOrOverwrite() throws IOException {
         Path out = tmp.resolve("run");
         Map<String, Object> tiny = TrainFixtures.tiny(1, 64);
-        trainer().run(tiny, out, data, Trainer.Mode.NEW);
+        trainer().run(TrainFixtures.options(tiny), out, data, RunFolder.Mode.NEW);
 
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> trainer().run(tiny, out, data, Trainer.Mode.NEW));
+                () -> trainer().run(TrainFixtures.options(tiny), out, data, RunFolder.Mode.NEW));
         assertTrue(e.getMessage().contains("already holds a run") && e.getMessage().contains("--resume")
                 && e.getMessage().contains("--overwrite"), e.getMessage());
 
@@ -118,42 +118,42 @@ class TrainerTest {
         other.put("batch", 16);
         other.put("widths", "8,8");
         IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
-                () -> trainer().run(other, out, data, Trainer.Mode.RESUME));
+                () -> trainer().run(TrainFixtures.options(other), out, data, RunFolder.Mode.RESUME));
         assertTrue(d.getMessage().contains("--batch: the run has 32, this command asks for 16")
                 && d.getMessage().contains("--widths: the run has 8,16, this command asks for 8,8"),
                 d.getMessage());
 
-        Trainer.Result r = trainer().run(other, out, data, Trainer.Mode.OVERWRITE);
+        Trainer.Result r = trainer().run(TrainFixtures.options(other), out, data, RunFolder.Mode.OVERWRITE);
         assertEquals(16, r.config().batch());
-        assertEquals(new Checkpoint.State(1, 4, 7, 1, 64, "resnet18 [basic 1,1 x 8,8, small stem 8] 1x28x28"), Checkpoint.readState(out.resolve(Trainer.CHECKPOINT)));
+        assertEquals(new Checkpoint.State(1, 4, 7, 1, 64, "resnet18 [basic 1,1 x 8,8, small stem 8] 1x28x28"), Checkpoint.readState(out.resolve(RunFolder.CHECKPOINT)));
     }
 
     @Test
     void resumeRefusesACheckpointOfAnotherArchitecture() throws IOException {
         Path ours = tmp.resolve("resnet18-run");
         Path theirs = tmp.resolve("resnet50-run");
-        trainer().run(TrainFixtures.tiny(1, 32), ours, data, Trainer.Mode.NEW);
+        trainer().run(TrainFixtures.options(TrainFixtures.tiny(1, 32)), ours, data, RunFolder.Mode.NEW);
         Map<String, Object> other = TrainFixtures.tiny(1, 32);
         other.put("arch", "resnet50");
-        trainer().run(other, theirs, data, Trainer.Mode.NEW);
+        trainer().run(TrainFixtures.options(other), theirs, data, RunFolder.Mode.NEW);
         // another run's checkpoint copied in, and our run killed before its model was written
-        Files.copy(theirs.resolve(Trainer.CHECKPOINT), ours.resolve(Trainer.CHECKPOINT),
+        Files.copy(theirs.resolve(RunFolder.CHECKPOINT), ours.resolve(RunFolder.CHECKPOINT),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.delete(ours.resolve(Trainer.MODEL));
+        Files.delete(ours.resolve(RunFolder.MODEL));
 
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> trainer().run(Map.of(), ours, data, Trainer.Mode.RESUME));
-        assertEquals(ours.resolve(Trainer.CHECKPOINT) + " holds resnet50 [bottleneck 1,1 x 8,16, small stem 8] 1x28x28 "
-                + "but " + ours.resolve(Trainer.RUN_JSON) + " is a run of resnet18 [basic 1,1 x 8,16, small stem 8] "
+                () -> trainer().run(TrainOptions.parse(), ours, data, RunFolder.Mode.RESUME));
+        assertEquals(ours.resolve(RunFolder.CHECKPOINT) + " holds resnet50 [bottleneck 1,1 x 8,16, small stem 8] 1x28x28 "
+                + "but " + ours.resolve(RunFolder.RUN_JSON) + " is a run of resnet18 [basic 1,1 x 8,16, small stem 8] "
                 + "1x28x28: the checkpoint belongs to another run; resume in that run's folder, or use --overwrite "
                 + "to start this one again", e.getMessage());
-        assertFalse(Files.exists(ours.resolve(Trainer.MODEL)), "nothing written under the wrong name");
+        assertFalse(Files.exists(ours.resolve(RunFolder.MODEL)), "nothing written under the wrong name");
     }
 
     @Test
     void resumeWithoutAnEarlierRunStartsOne() throws IOException {
         Path out = tmp.resolve("fresh");
-        Trainer.Result r = trainer().run(TrainFixtures.tiny(1, 32), out, data, Trainer.Mode.RESUME);
+        Trainer.Result r = trainer().run(TrainFixtures.options(TrainFixtures.tiny(1, 32)), out, data, RunFolder.Mode.RESUME);
         assertEquals(0, r.resumedFrom());
         assertEquals(1, r.epochs().size());
         assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("nothing to resume"));
