@@ -3,14 +3,18 @@ package dev.resnetzoo.examples.train;
 import dev.resnetzoo.core.ResNets;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Where a run's training starts: a new network, or the folder's checkpoint once it is shown to
  * belong to the run. A checkpoint copied in from another run would otherwise be trained, and
- * saved, under this run's name; the check compares the network the checkpoint records with
- * the run's (checkpoints that predate the record: the parameter count).
+ * saved, under this run's name; the check compares the network the checkpoint records and the
+ * parameters it holds (names and shapes) with the run's settings, so checkpoints that predate the
+ * recorded name are checked too.
  *
  * @param graph         the network to train
  * @param epochsDone    epochs completed (0 for a new network)
@@ -29,13 +33,13 @@ record ResumePoint(ComputationGraph graph, int epochsDone, int iteratorEpoch) {
      *                               other data or another seed; the message names both sides
      * @throws IOException if the checkpoint cannot be read
      */
-    static ResumePoint fromCheckpoint(RunFolder folder, TrainConfig config, RunRecord stored, int trainExamples) throws IOException {
+    static ResumePoint fromCheckpoint(RunFolder folder, TrainConfig config, int trainExamples) throws IOException {
         if (!Files.exists(folder.checkpoint())) {
             return null;
         }
         Checkpoint.Loaded loaded = Checkpoint.read(folder.checkpoint());
         Checkpoint.State s = loaded.state();
-        String mismatch = networkMismatch(loaded, config, stored);
+        String mismatch = networkMismatch(loaded, config);
         if (mismatch != null) {
             loaded.graph().close();
             throw new IllegalStateException(folder.checkpoint() + " holds " + mismatch + " but " + folder.runJson()
@@ -52,14 +56,33 @@ record ResumePoint(ComputationGraph graph, int epochsDone, int iteratorEpoch) {
     }
 
     /** @return the checkpoint's network if it is not {@code config}'s, else null */
-    private static String networkMismatch(Checkpoint.Loaded loaded, TrainConfig config, RunRecord stored) {
+    private static String networkMismatch(Checkpoint.Loaded loaded, TrainConfig config) {
         String recorded = loaded.state().network();
-        if (recorded != null) {
-            return recorded.equals(config.describeNetwork()) ? null : recorded;
+        if (recorded != null && !recorded.equals(config.describeNetwork())) {
+            return recorded;
         }
-        long params = ResNets.countParameters(loaded.graph());
-        return stored.parameters() == 0 || stored.parameters() == params ? null
-                : String.format(Locale.ROOT, "a network of %,d parameters", params);
+        Map<String, INDArray> theirs = loaded.graph().paramTable();
+        ComputationGraph expected = ResNets.create(config.spec());
+        try {
+            Map<String, INDArray> ours = expected.paramTable();
+            String difference = null;
+            for (Map.Entry<String, INDArray> e : ours.entrySet()) {
+                INDArray t = theirs.get(e.getKey());
+                if (t == null || !Arrays.equals(t.shape(), e.getValue().shape())) {
+                    difference = e.getKey() + " " + (t == null ? "absent" : Arrays.toString(t.shape()))
+                            + " where the run's is " + Arrays.toString(e.getValue().shape());
+                    break;
+                }
+            }
+            if (difference == null && theirs.size() == ours.size()) {
+                return null;
+            }
+            String name = recorded != null ? recorded : "a network";
+            return String.format(Locale.ROOT, "%s of %,d parameters (%s)", name, ResNets.countParameters(loaded.graph()),
+                    difference != null ? difference : theirs.size() + " parameter arrays, the run's " + ours.size());
+        } finally {
+            expected.close();
+        }
     }
 
     /**

@@ -125,7 +125,7 @@ public final class Trainer {
         ResumePoint start = null;
         if (stored != null) {
             ResumePoint.checkSameData(stored, train.numExamples(), test.numExamples(), run);
-            start = ResumePoint.fromCheckpoint(run, config, stored, train.numExamples());
+            start = ResumePoint.fromCheckpoint(run, config, train.numExamples());
         }
         if (start == null) {
             start = ResumePoint.fresh(config, train.batchesPerEpoch());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.examples.metrics.EpochMetrics;
 import dev.resnetzoo.examples.metrics.MetricsCsv;
 import java.io.ByteArrayOutputStream;
@@ -147,6 +148,40 @@ class TrainerTest {
                 + "but " + ours.resolve(RunFolder.RUN_JSON) + " is a run of resnet18 [basic 1,1 x 8,16, small stem 8] "
                 + "1x28x28: the checkpoint belongs to another run; resume in that run's folder, or use --overwrite "
                 + "to start this one again", e.getMessage());
+        assertFalse(Files.exists(ours.resolve(RunFolder.MODEL)), "nothing written under the wrong name");
+    }
+
+    /**
+     * A checkpoint written before checkpoints recorded their network, of another network with the
+     * same parameter count (stem 16, widths 10,16 against stem 8, widths 12,16: 6,906 each), used to
+     * pass the parameter-count check and be trained under this run's name.
+     */
+    @Test
+    void resumeRefusesAnOlderCheckpointOfAnotherNetworkWithTheSameParameterCount() throws IOException {
+        Path ours = tmp.resolve("ours");
+        Path theirs = tmp.resolve("theirs");
+        Map<String, Object> mine = TrainFixtures.tiny(1, 32);
+        mine.put("widths", "12,16");
+        mine.put("stem-width", 8);
+        Map<String, Object> other = TrainFixtures.tiny(1, 32);
+        other.put("widths", "10,16");
+        other.put("stem-width", 16);
+        trainer().run(TrainFixtures.options(mine), ours, data, RunFolder.Mode.NEW);
+        trainer().run(TrainFixtures.options(other), theirs, data, RunFolder.Mode.NEW);
+        Checkpoint.Loaded loaded = Checkpoint.read(theirs.resolve(RunFolder.CHECKPOINT));
+        assertEquals(ResNets.countParameters(loaded.graph()), ResNets.countParameters(
+                Checkpoint.read(ours.resolve(RunFolder.CHECKPOINT)).graph()), "the test needs equal counts");
+        Checkpoint.State s = loaded.state();
+        Checkpoint.write(loaded.graph(), new Checkpoint.State(s.epoch(), s.iteration(), s.seed(), s.iteratorEpoch(),
+                s.trainExamples(), null), ours.resolve(RunFolder.CHECKPOINT));
+        Files.delete(ours.resolve(RunFolder.MODEL));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> trainer().run(TrainOptions.parse(), ours, data, RunFolder.Mode.RESUME));
+        assertEquals(ours.resolve(RunFolder.CHECKPOINT) + " holds a network of 6,906 parameters (conv1_W [16, 1, 3, 3] "
+                + "where the run's is [8, 1, 3, 3]) but " + ours.resolve(RunFolder.RUN_JSON) + " is a run of resnet18 "
+                + "[basic 1,1 x 12,16, small stem 8] 1x28x28: the checkpoint belongs to another run; resume in that run's "
+                + "folder, or use --overwrite to start this one again", e.getMessage());
         assertFalse(Files.exists(ours.resolve(RunFolder.MODEL)), "nothing written under the wrong name");
     }
 
