@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
         description = {"Train a ResNet on Fashion-MNIST: progress on stderr, test accuracy after every",
                 "epoch (chance is 10%%), and in --out: metrics.csv, curves.png, checkpoint.zip",
                 "(every epoch), model.zip and run.json.",
-                "Presets: fashion-fast (a narrow ResNet-18 at 28x28, 8 epochs) and",
-                "seeds-reference (the PyTorch recipe at 96x96)."})
+                "Presets: fashion-fast (a narrow ResNet-18 at 28x28, 8 epochs; it fixes the",
+                "network, so it takes no --arch) and seeds-reference (the PyTorch recipe at",
+                "96x96; --arch picks the variant)."})
 final class TrainCommand implements Callable<Integer> {
 
     @Mixin

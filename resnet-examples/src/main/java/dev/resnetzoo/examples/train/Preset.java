@@ -8,7 +8,11 @@ import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
-/** Named training recipes: options that explicit ones still override. */
+/**
+ * Named training recipes: options that explicit ones still override. A recipe that sets the
+ * stage depths or widths fixes the network, so {@code --arch} cannot be combined with it (it
+ * would only relabel the network; see {@link TrainOptions#overrides()}).
+ */
 public enum Preset {
     /**
      * A narrow ResNet-18 depth table (basic blocks 2,2,2,2, widths 16,32,64,128, stem width 16,
@@ -33,7 +37,7 @@ public enum Preset {
             }),
     /**
      * The seeds' PyTorch recipe: ResNet-18 with the ImageNet stem on images resized to 96x96,
-     * batch 256, Adam 1e-3, 5 epochs: slow on a CPU, in PyTorch too.
+     * batch 256, Adam 1e-3, 5 epochs: slow on a CPU, in PyTorch too. It keeps the variant's table, so {@code --arch} picks another one.
      */
     SEEDS_REFERENCE("seeds-reference",
             "the seeds' PyTorch recipe: ResNet-18, ImageNet stem, 96x96, batch 256, Adam 1e-3, 5 epochs (slow on CPU)",

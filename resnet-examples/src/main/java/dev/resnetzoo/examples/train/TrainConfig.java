@@ -139,6 +139,11 @@ public record TrainConfig(
             b.se(se != null ? se : base.seReduction());
             return b.zeroInitLastBn(base.zeroInitLastBn());
         }
+
+        /** @return whether the stage depths or widths are changed */
+        boolean setsStages() {
+            return depths != null || widths != null;
+        }
     }
 
     /** Validates the settings; messages name the option, the value and what is valid. */

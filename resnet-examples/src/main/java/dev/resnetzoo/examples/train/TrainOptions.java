@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.StemKind;
+import dev.resnetzoo.core.Variant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +38,8 @@ public final class TrainOptions {
 
     @JsonIgnore
     @Option(names = "--preset", paramLabel = "NAME", converter = PresetConverter.class,
-            description = "recipe: fashion-fast or seeds-reference; other options override it")
+            description = "recipe: fashion-fast (fixes the network: a narrow ResNet-18, so no --arch) or "
+                    + "seeds-reference; other options override it")
     Preset preset;
 
     @Option(names = "--epochs", paramLabel = "E", description = "epochs in total (default 5)")
@@ -128,11 +130,18 @@ public final class TrainOptions {
      * What was asked for: the preset's settings (with {@code preset} itself), then the explicit
      * options over them, as a partial {@link TrainConfig} ({@code run.json}'s keys).
      *
+     * @throws IllegalArgumentException if {@code --arch} would only relabel a preset's fixed network
      */
     public ObjectNode overrides() {
         ObjectNode explicit = Json.tree(this);
         if (preset == null) {
             return explicit;
+        }
+        TrainConfig recipe = TrainConfig.of(preset.overrides(), "--preset " + preset.id());
+        if (arch != null && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
+            throw new IllegalArgumentException("--preset " + preset.id() + " fixes the network (" + recipe.describeNetwork()
+                    + "), so --arch " + arch + " would only relabel it: drop --arch, or drop --preset and give "
+                    + "--arch with the other options of the recipe");
         }
         return Json.merge(preset.overrides(), explicit);
     }

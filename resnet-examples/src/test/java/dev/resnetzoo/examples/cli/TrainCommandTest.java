@@ -116,6 +116,24 @@ class TrainCommandTest {
         assertTrue(!Files.exists(tmp.resolve("x")), "nothing written for a rejected command");
     }
 
+    /** fashion-fast fixes the depth table: with --arch resnet34 it trained a 2,2,2,2 network labelled resnet34. */
+    @Test
+    void aPresetThatFixesTheNetworkRefusesAnotherArch() {
+        String x = tmp.resolve("x").toString();
+        String noData = tmp.resolve("no-data").toString();
+        assertEquals(1, run("train", "--preset", "fashion-fast", "--arch", "resnet34", "--out", x, "--data", noData));
+        assertEquals("error: --preset fashion-fast fixes the network (resnet18 [basic 2,2,2,2 x 16,32,64,128, small "
+                + "stem 16] 1x28x28), so --arch resnet34 would only relabel it: drop --arch, or drop --preset and give "
+                + "--arch with the other options of the recipe", err.strip());
+        assertTrue(!Files.exists(tmp.resolve("x")), "nothing was written");
+
+        // The preset's own arch is no change, and a preset that keeps the variant's table takes any arch.
+        assertEquals("resnet18", TrainOptions.parse("--preset", "fashion-fast", "--arch", "resnet18").toConfig().arch());
+        TrainConfig c = TrainOptions.parse("--preset", "seeds-reference", "--arch", "resnet50").toConfig();
+        assertEquals(List.of(3, 4, 6, 3), c.spec().depths());
+        assertTrue(c.describeNetwork().startsWith("resnet50 [bottleneck 3,4,6,3"), c.describeNetwork());
+    }
+
     @Test
     void sparkOptionsAreCheckedBeforeAnythingRuns() {
         assertEquals(1, run("train", "--spark", "local[two]", "--out", tmp.resolve("x").toString()));
