@@ -10,7 +10,8 @@ import org.nd4j.linalg.dataset.DataSet;
 /**
  * The epochs of a {@link Trainer} run in this JVM: each batch augmented by (seed, iterator epoch,
  * batch), one optimiser step, the training loss and accuracy of the step's own forward pass, the
- * progress on stderr; after the epoch the test evaluation.
+ * progress on stderr; after the epoch the batch norms' {@linkplain BatchNormStatistics statistics}
+ * and the test evaluation.
  */
 final class LocalEpochs implements Epochs {
 
@@ -18,12 +19,13 @@ final class LocalEpochs implements Epochs {
     private final Progress progress;
     private final LongSupplier clock;
     private final BatchAccuracy accuracy = new BatchAccuracy();
+    private final BatchNormStatistics statistics = new BatchNormStatistics();
 
     LocalEpochs(ComputationGraph graph, Progress progress, LongSupplier clock) {
         this.graph = graph;
         this.progress = progress;
         this.clock = clock;
-        graph.setListeners(accuracy); // the listener sees the local forward passes only
+        graph.setListeners(accuracy, statistics);
     }
 
     @Override
@@ -40,6 +42,7 @@ final class LocalEpochs implements Epochs {
             batch.setFeatures(config.augment().apply(batch.getFeatures(), config.seed(), train.epoch(), b));
             int n = batch.numExamples();
             accuracy.expect(batch.getLabels());
+            statistics.beforeStep(b, steps, n);
             graph.fit(batch);
             lossSum += graph.score() * n;
             seen += n;
@@ -49,6 +52,7 @@ final class LocalEpochs implements Epochs {
             correct += Math.max(0, accuracy.correct());
             progress.update(seen, lossSum / seen, accKnown ? (double) correct / seen : Double.NaN);
         }
+        statistics.apply(graph);
         graph.incrementEpochCount();
         double seconds = (clock.getAsLong() - start) / 1e9;
         double trainLoss = lossSum / seen;

@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
  * softmax cross-entropy; inputs normalised with the training set's mean and standard deviation;
  * the training set reshuffled every epoch by (seed, epoch) and optionally
  * {@linkplain Augmentation augmented} by (seed, epoch, batch). Test accuracy is measured in
- * inference mode (batch norm with running statistics).
+ * inference mode, with the batch norms' statistics of the epoch's last steps
+ * ({@link BatchNormStatistics}).
  */
 public final class Trainer {
 
