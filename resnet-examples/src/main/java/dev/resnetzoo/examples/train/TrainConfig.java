@@ -153,7 +153,6 @@ public record TrainConfig(
         Objects.requireNonNull(lrSchedule, "lrSchedule");
         Objects.requireNonNull(augment, "augment");
         Objects.requireNonNull(stem, "stem");
-        Objects.requireNonNull(table, "table");
         arch = Variant.of(Objects.requireNonNull(arch, "arch")).id(); // throws listing the known names
         dataset = dataset.trim().toLowerCase(Locale.ROOT);
         check(dataset.equals(FASHION_MNIST), "--dataset: only %s is supported, got '%s'", FASHION_MNIST, dataset);
@@ -248,26 +247,28 @@ public record TrainConfig(
             return List.of("the requested settings do not fit the run's: " + e.getMessage());
         }
         List<String> out = new ArrayList<>();
-        collectDifferences(requested, mine, theirs, out);
+        collectDifferences(requested, mine, theirs, "none", out);
         return out;
     }
 
-    private static void collectDifferences(JsonNode requested, JsonNode mine, JsonNode theirs, List<String> out) {
+    /** @param unset how a null value reads: "none", or in the table "the variant's default" */
+    private static void collectDifferences(JsonNode requested, JsonNode mine, JsonNode theirs, String unset,
+                                           List<String> out) {
         for (Iterator<Map.Entry<String, JsonNode>> it = requested.fields(); it.hasNext(); ) {
             String key = it.next().getKey();
             JsonNode a = mine.path(key);
             JsonNode b = theirs.path(key);
             if (requested.get(key).isObject()) {
-                collectDifferences(requested.get(key), a, b, out);
+                collectDifferences(requested.get(key), a, b, "the variant's default", out);
             } else if (!a.equals(b)) {
-                out.add("--" + key + ": the run has " + show(a) + ", this command asks for " + show(b));
+                out.add("--" + key + ": the run has " + show(a, unset) + ", this command asks for " + show(b, unset));
             }
         }
     }
 
-    private static String show(JsonNode v) {
+    private static String show(JsonNode v, String unset) {
         if (v.isMissingNode() || v.isNull()) {
-            return "the variant's default";
+            return unset;
         }
         if (v.isArray()) {
             List<String> items = new ArrayList<>();

@@ -12,7 +12,6 @@ import dev.resnetzoo.core.Variant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -160,8 +159,9 @@ public final class TrainOptions {
                 return e;
             }
         }
-        throw new CommandLine.TypeConversionException("expected " + Arrays.stream(type.getEnumConstants())
-                .map(TrainOptions::id).collect(Collectors.joining(" or ")) + ", got '" + value + "'");
+        List<String> ids = Arrays.stream(type.getEnumConstants()).map(TrainOptions::id).toList();
+        throw new CommandLine.TypeConversionException("expected " + String.join(", ", ids.subList(0, ids.size() - 1))
+                + " or " + ids.get(ids.size() - 1) + ", got '" + value + "'");
     }
 
     private static String id(Enum<?> e) {

@@ -94,7 +94,7 @@ class TrainConfigTest {
                 "--lr-schedule", "step");
         assertMessage("Invalid value for option '--stem': expected imagenet or small, got 'tiny'", "--stem", "tiny");
         assertMessage("Invalid value for option '--block': expected basic or bottleneck, got 'wide'", "--block", "wide");
-        assertMessage("Invalid value for option '--augment': expected none or flip or flip-shift, got 'mirror'",
+        assertMessage("Invalid value for option '--augment': expected none, flip or flip-shift, got 'mirror'",
                 "--augment", "mirror");
         assertMessage("'1.5' is not an int", "--batch", "1.5");
         assertMessage("Unknown options: '--epoch', '3'", "--epoch", "3");
@@ -122,6 +122,9 @@ class TrainConfigTest {
                 c.differences(TrainOptions.parse("--depths", "1,1,1,1").overrides()));
         assertEquals(List.of("--stem-width: the run has the variant's default, this command asks for 8"),
                 c.differences(TrainOptions.parse("--stem-width", "8").overrides()));
+        assertEquals(List.of("--preset: the run has none, this command asks for seeds-reference"), TrainConfig.DEFAULTS
+                .differences(TrainOptions.parse("--preset", "seeds-reference", "--resize", "0", "--stem", "small",
+                        "--batch", "256").overrides()));
         assertTrue(c.differences(TrainOptions.parse("--depths", "1,1,1").overrides()).get(0)
                 .startsWith("the requested settings do not fit"));
     }
