@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 "epoch (chance is 10%%), and in --out: metrics.csv, curves.png, checkpoint.zip",
                 "(every epoch), model.zip and run.json.",
                 "Presets: fashion-fast (a narrow ResNet-18 at 28x28, 8 epochs; it fixes the",
-                "network, so it takes no --arch) and seeds-reference (the PyTorch recipe at",
+                "network, so --arch needs --depths) and seeds-reference (the PyTorch recipe at",
                 "96x96; --arch picks the variant)."})
 final class TrainCommand implements Callable<Integer> {
 

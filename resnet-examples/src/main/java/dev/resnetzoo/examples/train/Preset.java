@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
 
 /**
  * Named training recipes: options that explicit ones still override. A recipe that sets the
- * stage depths or widths fixes the network, so {@code --arch} cannot be combined with it (it
- * would only relabel the network; see {@link TrainOptions#overrides()}).
+ * stage depths or widths fixes the network, so {@code --arch} is refused with it unless
+ * {@code --depths} comes too (it would only relabel the network; see {@link TrainOptions#overrides()}).
  */
 public enum Preset {
     /**

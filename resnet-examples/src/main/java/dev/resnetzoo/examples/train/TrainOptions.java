@@ -37,8 +37,8 @@ public final class TrainOptions {
 
     @JsonIgnore
     @Option(names = "--preset", paramLabel = "NAME", converter = PresetConverter.class,
-            description = "recipe: fashion-fast (fixes the network: a narrow ResNet-18, so no --arch) or "
-                    + "seeds-reference; other options override it")
+            description = "recipe: fashion-fast (fixes the network, a narrow ResNet-18: --arch only with --depths) "
+                    + "or seeds-reference; other options override it")
     Preset preset;
 
     @Option(names = "--epochs", paramLabel = "E", description = "epochs in total (default 5)")
@@ -130,6 +130,7 @@ public final class TrainOptions {
      * options over them, as a partial {@link TrainConfig} ({@code run.json}'s keys).
      *
      * @throws IllegalArgumentException if {@code --arch} would only relabel a preset's fixed network
+     *                                  (no {@code --depths} of its own)
      */
     public ObjectNode overrides() {
         ObjectNode explicit = Json.tree(this);
@@ -137,10 +138,11 @@ public final class TrainOptions {
             return explicit;
         }
         TrainConfig recipe = TrainConfig.of(preset.overrides(), "--preset " + preset.id());
-        if (arch != null && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
+        boolean ownDepths = table.depths != null;
+        if (arch != null && !ownDepths && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
             throw new IllegalArgumentException("--preset " + preset.id() + " fixes the network (" + recipe.describeNetwork()
                     + "), so --arch " + arch + " would only relabel it: drop --arch, or drop --preset and give "
-                    + "--arch with the other options of the recipe");
+                    + "--arch with the other options of the recipe (or give --depths too)");
         }
         return Json.merge(preset.overrides(), explicit);
     }

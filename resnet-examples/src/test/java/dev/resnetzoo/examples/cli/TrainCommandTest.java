@@ -124,11 +124,13 @@ class TrainCommandTest {
         assertEquals(1, run("train", "--preset", "fashion-fast", "--arch", "resnet34", "--out", x, "--data", noData));
         assertEquals("error: --preset fashion-fast fixes the network (resnet18 [basic 2,2,2,2 x 16,32,64,128, small "
                 + "stem 16] 1x28x28), so --arch resnet34 would only relabel it: drop --arch, or drop --preset and give "
-                + "--arch with the other options of the recipe", err.strip());
+                + "--arch with the other options of the recipe (or give --depths too)", err.strip());
         assertTrue(!Files.exists(tmp.resolve("x")), "nothing was written");
 
         // The preset's own arch is no change, and a preset that keeps the variant's table takes any arch.
         assertEquals("resnet18", TrainOptions.parse("--preset", "fashion-fast", "--arch", "resnet18").toConfig().arch());
+        assertTrue(TrainOptions.parse("--preset", "fashion-fast", "--arch", "resnet34", "--depths", "3,4,6,3").toConfig()
+                .describeNetwork().startsWith("resnet34 [basic 3,4,6,3 x 16,32,64,128"));
         TrainConfig c = TrainOptions.parse("--preset", "seeds-reference", "--arch", "resnet50").toConfig();
         assertEquals(List.of(3, 4, 6, 3), c.spec().depths());
         assertTrue(c.describeNetwork().startsWith("resnet50 [bottleneck 3,4,6,3"), c.describeNetwork());
