@@ -16,9 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.StemKind;
 import java.io.IOException;
-import java.util.Iterator;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The one JSON mapper of the training files ({@code run.json}, the checkpoint's state entry):
@@ -97,22 +95,5 @@ final class Json {
                     ? " at " + m.getPathReference().replaceAll("^[^\\[]*", "") : "";
             throw new IllegalArgumentException(what + where + ": " + e.getOriginalMessage(), e);
         }
-    }
-
-    /**
-     * Copies every member of {@code overrides} into {@code base}, descending into objects present in both.
-     *
-     * @return {@code base}
-     */
-    static ObjectNode merge(ObjectNode base, JsonNode overrides) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = overrides.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getValue() instanceof ObjectNode o && base.get(e.getKey()) instanceof ObjectNode b) {
-                merge(b, o);
-            } else {
-                base.set(e.getKey(), e.getValue());
-            }
-        }
-        return base;
     }
 }

@@ -25,8 +25,8 @@ public enum Preset {
                     + "mirror augmentation, 8 epochs",
             o -> {
                 o.arch = "resnet18";
-                o.table.depths = List.of(2, 2, 2, 2);
-                o.table.widths = List.of(16, 32, 64, 128);
+                o.depths = List.of(2, 2, 2, 2);
+                o.widths = List.of(16, 32, 64, 128);
                 o.stem = StemKind.SMALL;
                 o.resize = 0;
                 o.batch = 128;

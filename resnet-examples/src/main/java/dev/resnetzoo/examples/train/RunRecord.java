@@ -1,16 +1,13 @@
 package dev.resnetzoo.examples.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.util.List;
 
 /**
  * The contents of a run's {@code run.json}: the settings and what they were applied to.
  *
- * @param format        {@value #FORMAT}; files of format 1 (the table's keys beside the others) are read too
+ * @param format        {@value #FORMAT}
  * @param command       {@code train}
  * @param config        the settings
  * @param data          where the data came from, as {@code FashionMnist.describe()} says it
@@ -24,8 +21,8 @@ import java.util.List;
 public record RunRecord(int format, String command, TrainConfig config, String data, int trainExamples,
                         int testExamples, String network, long parameters, List<Integer> input, String created) {
 
-    /** The format written. */
-    public static final int FORMAT = 2;
+    /** The format written and read (the same since the first run.json). */
+    public static final int FORMAT = 1;
 
     /**
      * Reads {@code run.json}.
@@ -37,11 +34,8 @@ public record RunRecord(int format, String command, TrainConfig config, String d
      */
     static RunRecord parse(String text, String what) throws IOException {
         ObjectNode root = Json.readTree(text, what);
-        int format = root.path("format").asInt(-1);
-        if (format == 1 && root.get("config") instanceof ObjectNode config) {
-            nestTable(config);
-        } else if (format != FORMAT) {
-            throw new IOException(what + " has format " + root.path("format") + ", this version reads 1 and " + FORMAT
+        if (root.path("format").asInt(-1) != FORMAT) {
+            throw new IOException(what + " has format " + root.path("format") + ", this version reads " + FORMAT
                     + ": use --overwrite to start the run again");
         }
         if (!(root.get("config") instanceof ObjectNode config)) {
@@ -49,23 +43,10 @@ public record RunRecord(int format, String command, TrainConfig config, String d
         }
         try {
             root.set("config", Json.tree(TrainConfig.of(config, what)));
-            root.put("format", FORMAT);
             return Json.bind(root, RunRecord.class, what);
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             throw new IOException(m.startsWith(what) ? m : what + ": " + m, e);
-        }
-    }
-
-    /** Format 1 kept the table's keys beside the others: move them under {@code table}. */
-    private static void nestTable(ObjectNode config) {
-        ObjectNode table = config.putObject("table");
-        for (RecordComponent c : TrainConfig.TableOverrides.class.getRecordComponents()) {
-            String key = new PropertyNamingStrategies.KebabCaseStrategy().translate(c.getName());
-            JsonNode v = config.remove(key);
-            if (v != null && !v.isNull()) {
-                table.set(key, v);
-            }
         }
     }
 

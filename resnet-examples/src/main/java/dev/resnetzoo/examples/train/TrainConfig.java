@@ -1,7 +1,6 @@
 package dev.resnetzoo.examples.train;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -13,10 +12,10 @@ import dev.resnetzoo.core.StemKind;
 import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.examples.data.FashionMnist;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -40,8 +39,14 @@ import org.nd4j.linalg.learning.config.Adam;
  * @param testLimit   test examples evaluated, 0 for all
  * @param resize      side length the images are resized to, 0 for the original 28
  * @param augment     random training-time transformation of the images
+ * @param block       block kind, or null for the variant's
+ * @param depths      blocks per stage, or null for the variant's
+ * @param widths      stage widths, or null for the variant's
  * @param stem        stem kind ({@link StemKind#SMALL} by default here, whatever the variant uses on ImageNet)
- * @param table       changes to the variant's depth table
+ * @param stemWidth   stem channels, or null (see {@link TableOverrides})
+ * @param cardinality bottleneck groups, or null (see {@link TableOverrides})
+ * @param baseWidth   bottleneck width per group, or null (see {@link TableOverrides})
+ * @param se          squeeze-and-excitation reduction, or null for the variant's
  * @param preset      name of the preset the settings started from, or null
  */
 @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
@@ -57,8 +62,14 @@ public record TrainConfig(
         int testLimit,
         int resize,
         Augmentation augment,
+        BlockKind block,
+        List<Integer> depths,
+        List<Integer> widths,
         StemKind stem,
-        TableOverrides table,
+        Integer stemWidth,
+        Integer cardinality,
+        Integer baseWidth,
+        Integer se,
         String preset) {
 
     /** The one supported data set. */
@@ -69,7 +80,8 @@ public record TrainConfig(
      * Adam 1e-3 constant, seed 42, all data, 28x28, no augmentation, small stem.
      */
     public static final TrainConfig DEFAULTS = new TrainConfig("resnet18", FASHION_MNIST, 5, 256, 1e-3,
-            LrSchedule.CONSTANT, 42, 0, 0, 0, Augmentation.NONE, StemKind.SMALL, TableOverrides.NONE, null);
+            LrSchedule.CONSTANT, 42, 0, 0, 0, Augmentation.NONE, null, null, null, StemKind.SMALL, null, null, null, null,
+            null);
 
     /** How the learning rate changes over the run. */
     public enum LrSchedule {
@@ -97,7 +109,7 @@ public record TrainConfig(
     }
 
     /**
-     * Changes to a variant's depth table; a null component keeps the variant's value.
+     * The configuration's changes to the variant's depth table; a null component keeps the variant's value.
      *
      * @param block       block kind
      * @param depths      blocks per stage
@@ -108,8 +120,6 @@ public record TrainConfig(
      * @param baseWidth   bottleneck width per group (64 when the block kind changes)
      * @param se          squeeze-and-excitation reduction, 0 for none
      */
-    @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
-    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TableOverrides(BlockKind block, List<Integer> depths, List<Integer> widths, Integer stemWidth,
                                  Integer cardinality, Integer baseWidth, Integer se) {
         /** No changes. */
@@ -148,7 +158,8 @@ public record TrainConfig(
 
     /** Validates the settings; messages name the option, the value and what is valid. */
     public TrainConfig {
-        table = table == null ? TableOverrides.NONE : table;
+        depths = depths == null ? null : List.copyOf(depths);
+        widths = widths == null ? null : List.copyOf(widths);
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(lrSchedule, "lrSchedule");
         Objects.requireNonNull(augment, "augment");
@@ -163,7 +174,12 @@ public record TrainConfig(
         check(testLimit >= 0, "--test-limit must be >= 0 (0 = all), got %d", testLimit);
         check(resize >= 0, "--resize must be >= 0 (0 = keep 28x28), got %d", resize);
         // Record fields are assigned only after this constructor: validate from the parameters.
-        buildSpec(arch, stem, table, resize);
+        buildSpec(arch, stem, new TableOverrides(block, depths, widths, stemWidth, cardinality, baseWidth, se), resize);
+    }
+
+    /** @return the changes to the variant's depth table */
+    public TableOverrides table() {
+        return new TableOverrides(block, depths, widths, stemWidth, cardinality, baseWidth, se);
     }
 
     private static void check(boolean ok, String format, Object... args) {
@@ -184,7 +200,7 @@ public record TrainConfig(
      * @throws IllegalArgumentException if the table is invalid
      */
     public ResNetSpec spec() {
-        return buildSpec(arch, stem, table, resize);
+        return buildSpec(arch, stem, table(), resize);
     }
 
     private static ResNetSpec buildSpec(String arch, StemKind stem, TableOverrides table, int resize) {
@@ -223,12 +239,12 @@ public record TrainConfig(
      * The settings of a partial configuration (e.g. {@link TrainOptions#overrides()}, or a stored
      * {@code run.json} config), the rest taken from {@link #DEFAULTS}.
      *
-     * @param partial option name (without dashes) to value, the table's under {@code table}
+     * @param partial option name (without dashes) to value
      * @param what    the source, for error messages
      * @throws IllegalArgumentException naming the option or the source on a bad value
      */
-    public static TrainConfig of(JsonNode partial, String what) {
-        return Json.bind(Json.merge(Json.tree(DEFAULTS), partial.deepCopy()), TrainConfig.class, what);
+    public static TrainConfig of(ObjectNode partial, String what) {
+        return Json.bind(Json.tree(DEFAULTS).setAll(partial), TrainConfig.class, what);
     }
 
     /**
@@ -242,29 +258,26 @@ public record TrainConfig(
         ObjectNode mine = Json.tree(this);
         ObjectNode theirs;
         try {
-            theirs = Json.tree(of(Json.merge(mine.deepCopy(), requested), "the requested settings"));
+            theirs = Json.tree(of(mine.deepCopy().setAll(requested), "the requested settings"));
         } catch (IllegalArgumentException e) {
             return List.of("the requested settings do not fit the run's: " + e.getMessage());
         }
         List<String> out = new ArrayList<>();
-        collectDifferences(requested, mine, theirs, "none", out);
-        return out;
-    }
-
-    /** @param unset how a null value reads: "none", or in the table "the variant's default" */
-    private static void collectDifferences(JsonNode requested, JsonNode mine, JsonNode theirs, String unset,
-                                           List<String> out) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = requested.fields(); it.hasNext(); ) {
-            String key = it.next().getKey();
+        for (Iterator<String> it = requested.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
             JsonNode a = mine.path(key);
             JsonNode b = theirs.path(key);
-            if (requested.get(key).isObject()) {
-                collectDifferences(requested.get(key), a, b, "the variant's default", out);
-            } else if (!a.equals(b)) {
+            if (!a.equals(b)) {
+                String unset = TABLE_KEYS.contains(key) ? "the variant's default" : "none";
                 out.add("--" + key + ": the run has " + show(a, unset) + ", this command asks for " + show(b, unset));
             }
         }
+        return out;
     }
+
+    /** Keys of the table's options, whose null means "the variant's value". */
+    private static final List<String> TABLE_KEYS = Arrays.stream(TableOverrides.class.getRecordComponents())
+            .map(c -> new PropertyNamingStrategies.KebabCaseStrategy().translate(c.getName())).toList();
 
     private static String show(JsonNode v, String unset) {
         if (v.isMissingNode() || v.isNull()) {

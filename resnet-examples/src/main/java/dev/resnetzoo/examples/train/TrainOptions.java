@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -74,38 +73,28 @@ public final class TrainOptions {
             description = "small (3x3 stride 1, default) or imagenet (7x7/2 + max pool)")
     StemKind stem;
 
-    @Mixin
-    TableOptions table = new TableOptions();
+    @Option(names = "--depths", paramLabel = "D", split = ",", description = "blocks per stage, e.g. 2,2,2,2")
+    List<Integer> depths;
 
-    /** The options of {@link TrainConfig.TableOverrides}, in the same way. */
-    @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
-            isGetterVisibility = JsonAutoDetect.Visibility.NONE)
-    public static final class TableOptions {
-        @Option(names = "--depths", paramLabel = "D", split = ",", description = "blocks per stage, e.g. 2,2,2,2")
-        List<Integer> depths;
+    @Option(names = "--widths", paramLabel = "W", split = ",",
+            description = "stage widths, e.g. 16,32,64,128 (the stem follows the first)")
+    List<Integer> widths;
 
-        @Option(names = "--widths", paramLabel = "W", split = ",",
-                description = "stage widths, e.g. 16,32,64,128 (the stem follows the first)")
-        List<Integer> widths;
+    @Option(names = "--block", paramLabel = "KIND", converter = BlockConverter.class,
+            description = "basic or bottleneck (default: the variant's)")
+    BlockKind block;
 
-        @Option(names = "--block", paramLabel = "KIND", converter = BlockConverter.class,
-                description = "basic or bottleneck (default: the variant's)")
-        BlockKind block;
+    @Option(names = "--stem-width", paramLabel = "N", description = "stem channels")
+    Integer stemWidth;
 
-        @Option(names = "--stem-width", paramLabel = "N", description = "stem channels")
-        Integer stemWidth;
+    @Option(names = "--cardinality", paramLabel = "N", description = "bottleneck groups (ResNeXt)")
+    Integer cardinality;
 
-        @Option(names = "--cardinality", paramLabel = "N", description = "bottleneck groups (ResNeXt)")
-        Integer cardinality;
+    @Option(names = "--base-width", paramLabel = "N", description = "bottleneck width per group")
+    Integer baseWidth;
 
-        @Option(names = "--base-width", paramLabel = "N", description = "bottleneck width per group")
-        Integer baseWidth;
-
-        @Option(names = "--se", paramLabel = "R", description = "squeeze-and-excitation reduction, 0 for none")
-        Integer se;
-    }
+    @Option(names = "--se", paramLabel = "R", description = "squeeze-and-excitation reduction, 0 for none")
+    Integer se;
 
     /**
      * Parses training options alone (for code that starts runs without the CLI).
@@ -138,13 +127,13 @@ public final class TrainOptions {
             return explicit;
         }
         TrainConfig recipe = TrainConfig.of(preset.overrides(), "--preset " + preset.id());
-        boolean ownDepths = table.depths != null;
+        boolean ownDepths = depths != null;
         if (arch != null && !ownDepths && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
             throw new IllegalArgumentException("--preset " + preset.id() + " fixes the network (" + recipe.describeNetwork()
                     + "), so --arch " + arch + " would only relabel it: drop --arch, or drop --preset and give "
                     + "--arch with the other options of the recipe (or give --depths too)");
         }
-        return Json.merge(preset.overrides(), explicit);
+        return preset.overrides().setAll(explicit);
     }
 
     /** @return the configuration of a new run: {@link #overrides()} over {@link TrainConfig#DEFAULTS} */

@@ -41,8 +41,7 @@ class TrainConfigTest {
     /** The rule that makes the option name, the record component and the run.json key one name. */
     @Test
     void everyComponentIsTheOptionOfItsName() {
-        checkOptions(TrainConfig.class, TrainOptions.class, List.of("table", "preset"));
-        checkOptions(TrainConfig.TableOverrides.class, TrainOptions.TableOptions.class, List.of());
+        checkOptions(TrainConfig.class, TrainOptions.class, List.of("preset"));
     }
 
     private static void checkOptions(Class<? extends Record> record, Class<?> options, List<String> special) {
