@@ -109,11 +109,6 @@ public final class TrainOptions {
         return options;
     }
 
-    /** @return the preset given, or null */
-    public Preset preset() {
-        return preset;
-    }
-
     /**
      * What was asked for: the preset's settings (with {@code preset} itself), then the explicit
      * options over them, as a partial {@link TrainConfig} ({@code run.json}'s keys).
@@ -127,8 +122,7 @@ public final class TrainOptions {
             return explicit;
         }
         TrainConfig recipe = TrainConfig.of(preset.overrides(), "--preset " + preset.id());
-        boolean ownDepths = depths != null;
-        if (arch != null && !ownDepths && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
+        if (arch != null && depths == null && recipe.table().setsStages() && !Variant.of(arch).id().equals(recipe.arch())) {
             throw new IllegalArgumentException("--preset " + preset.id() + " fixes the network (" + recipe.describeNetwork()
                     + "), so --arch " + arch + " would only relabel it: drop --arch, or drop --preset and give "
                     + "--arch with the other options of the recipe (or give --depths too)");
