@@ -1,14 +1,15 @@
 package dev.resnetzoo.examples.cli;
 
 import dev.resnetzoo.core.layers.LayerRuntime;
-import dev.resnetzoo.examples.train.Preset;
+import dev.resnetzoo.examples.train.RunFolder;
 import dev.resnetzoo.examples.train.SparkSettings;
+import dev.resnetzoo.examples.train.Threads;
+import dev.resnetzoo.examples.train.TrainOptions;
 import dev.resnetzoo.examples.train.Trainer;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,74 +17,20 @@ import picocli.CommandLine.Option;
  * curves and {@code --resume}. See {@link Trainer} for the output folder.
  */
 @Command(mixinStandardHelpOptions = true, header = "Train a ResNet on Fashion-MNIST (or Spark with --spark); checkpoints, metrics, curves.", name = "train", sortOptions = false,
-        description = {"Train a ResNet on Fashion-MNIST: progress on stderr, test accuracy after every epoch,",
-                "metrics.csv, curves.png, checkpoint.zip (every epoch), model.zip and run.json in --out.",
-                "Presets: fashion-fast (narrow ResNet-18 at 28x28, 8 epochs to 93.4%%), seeds-reference."})
+        description = {"Train a ResNet on Fashion-MNIST: progress on stderr, test accuracy after every",
+                "epoch (chance is 10%%), and in --out: metrics.csv, curves.png, checkpoint.zip",
+                "(every epoch), model.zip and run.json.",
+                "Presets: fashion-fast (a narrow ResNet-18 at 28x28, 8 epochs; it fixes the",
+                "network, so --arch needs --depths) and seeds-reference (the PyTorch recipe at",
+                "96x96; --arch picks the variant)."})
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--arch", paramLabel = "ARCH", description = "variant whose depth table is the base (default resnet18)")
-    String arch;
-
-    @Option(names = "--dataset", paramLabel = "NAME", description = "data set (only fashion-mnist)")
-    String dataset;
-
-    @Option(names = "--preset", paramLabel = "NAME", description = "recipe: fashion-fast or seeds-reference; other options override it")
-    String preset;
-
-    @Option(names = "--epochs", paramLabel = "E", description = "epochs in total (default 5)")
-    Integer epochs;
-
-    @Option(names = "--batch", paramLabel = "B", description = "batch size (default 256)")
-    Integer batch;
-
-    @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate (default 1e-3)")
-    Double lr;
-
-    @Option(names = "--lr-schedule", paramLabel = "KIND", description = "constant (default) or cosine decay to 0")
-    String lrSchedule;
-
-    @Option(names = "--augment", paramLabel = "KIND", description = "none (default), flip, or flip-shift (mirror + up to 2 px shift)")
-    String augment;
-
-    @Option(names = "--seed", paramLabel = "N", description = "seed of the initialisation and the data order (default 42)")
-    Long seed;
+    @Mixin
+    TrainOptions training = new TrainOptions();
 
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files (default: $FASHION_MNIST_DIR, "
             + "/usr/share/datasets/fashion-mnist, else the embedded 1,000/500 sample)")
     Path data;
-
-    @Option(names = "--limit", paramLabel = "N", description = "train on the first N images only (default all)")
-    Integer limit;
-
-    @Option(names = "--test-limit", paramLabel = "N", description = "evaluate the first N test images only (default all)")
-    Integer testLimit;
-
-    @Option(names = "--resize", paramLabel = "S", description = "resize images to SxS, bilinear (default 28: no resize)")
-    Integer resize;
-
-    @Option(names = "--depths", paramLabel = "D,D,..", description = "blocks per stage, e.g. 2,2,2,2")
-    String depths;
-
-    @Option(names = "--widths", paramLabel = "W,W,..", description = "stage widths, e.g. 16,32,64,128 (the stem follows the first)")
-    String widths;
-
-    @Option(names = "--block", paramLabel = "KIND", description = "basic or bottleneck (default: the variant's)")
-    String block;
-
-    @Option(names = "--stem", paramLabel = "KIND", description = "small (3x3 stride 1, default) or imagenet (7x7/2 + max pool)")
-    String stem;
-
-    @Option(names = "--stem-width", paramLabel = "N", description = "stem channels")
-    Integer stemWidth;
-
-    @Option(names = "--cardinality", paramLabel = "N", description = "bottleneck groups (ResNeXt)")
-    Integer cardinality;
-
-    @Option(names = "--base-width", paramLabel = "N", description = "bottleneck width per group")
-    Integer baseWidth;
-
-    @Option(names = "--se", paramLabel = "R", description = "squeeze-and-excitation reduction, 0 for none")
-    Integer se;
 
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/<arch>-fashion-mnist)")
     Path out;
@@ -127,17 +74,17 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && overwrite) {
             throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         }
-        Trainer.Mode mode = resume ? Trainer.Mode.RESUME : overwrite ? Trainer.Mode.OVERWRITE : Trainer.Mode.NEW;
-        Map<String, Object> settings = requested();
+        RunFolder.Mode mode = resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
+        training.toConfig(); // checks the options before anything runs
         if (threads != null) {
-            Trainer.setThreads(threads);
+            Threads.set(threads);
         }
         if (runtime != null) {
             LayerRuntime.select(LayerRuntime.parse(runtime));
         }
         SparkSettings onSpark = sparkSettings();
         System.out.println("layer runtime: " + LayerRuntime.describe());
-        new Trainer(System.out, System.err, System.console() != null).onSpark(onSpark).run(settings, out, data, mode);
+        new Trainer(System.out, System.err, System.console() != null).onSpark(onSpark).run(training, out, data, mode);
         return 0;
     }
 
@@ -156,39 +103,5 @@ final class TrainCommand implements Callable<Integer> {
         }
         return new SparkSettings(spark, workers, batchPerWorker,
                 averagingFrequency != null ? averagingFrequency : SparkSettings.DEFAULT_AVERAGING_FREQUENCY);
-    }
-
-    /** The settings given on the command line (a preset's first, then the explicit options). */
-    Map<String, Object> requested() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (preset != null) {
-            m.putAll(Preset.of(preset).settings());
-        }
-        put(m, "arch", arch);
-        put(m, "dataset", dataset);
-        put(m, "epochs", epochs);
-        put(m, "batch", batch);
-        put(m, "lr", lr);
-        put(m, "lr-schedule", lrSchedule);
-        put(m, "seed", seed);
-        put(m, "limit", limit);
-        put(m, "test-limit", testLimit);
-        put(m, "resize", resize);
-        put(m, "augment", augment);
-        put(m, "depths", depths);
-        put(m, "widths", widths);
-        put(m, "block", block);
-        put(m, "stem", stem);
-        put(m, "stem-width", stemWidth);
-        put(m, "cardinality", cardinality);
-        put(m, "base-width", baseWidth);
-        put(m, "se", se);
-        return m;
-    }
-
-    private static void put(Map<String, Object> m, String key, Object value) {
-        if (value != null) {
-            m.put(key, value);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.resnetzoo.examples.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.resnetzoo.examples.data.FashionMnist;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -28,11 +30,13 @@ public enum Augmentation {
     static final float BACKGROUND = -FashionMnist.MEAN / FashionMnist.STD;
 
     /** The option value, e.g. {@code flip-shift}. */
+    @JsonValue
     public String id() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** @throws IllegalArgumentException naming the valid values */
+    @JsonCreator
     public static Augmentation of(String id) {
         for (Augmentation a : values()) {
             if (a.id().equalsIgnoreCase(id.trim())) {

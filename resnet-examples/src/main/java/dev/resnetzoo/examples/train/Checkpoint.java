@@ -1,14 +1,14 @@
 package dev.resnetzoo.examples.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.lang.reflect.RecordComponent;
 import java.util.Enumeration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -28,8 +28,8 @@ import org.deeplearning4j.util.ModelSerializer;
  * learning-rate schedule read them), and the data order. The order of epoch {@code e} is a pure
  * function of (seed, e) (see {@code FashionMnistIterator}), so the state records the seed and
  * the iterator epoch to continue with. The networks trained here draw no other random numbers
- * during training (no dropout, no random augmentation); weight initialisation happens only once,
- * before the first epoch.
+ * during training (no dropout; {@link Augmentation} draws from (seed, iterator epoch, batch) alone);
+ * weight initialisation happens only once, before the first epoch.
  */
 public final class Checkpoint {
 
@@ -49,27 +49,25 @@ public final class Checkpoint {
      *                      written before it was recorded
      */
     public record State(int epoch, long iteration, long seed, int iteratorEpoch, int trainExamples, String network) {
-        Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("format", 1);
-            m.put("epoch", epoch);
-            m.put("iteration", iteration);
-            m.put("seed", seed);
-            m.put("iteratorEpoch", iteratorEpoch);
-            m.put("trainExamples", trainExamples);
-            if (network != null) {
-                m.put("network", network);
-            }
-            return m;
+        /** The state entry's format. */
+        static final int FORMAT = 1;
+
+        String toJson() {
+            return Json.write(Json.tree(this).put("format", FORMAT));
         }
 
-        static State fromMap(Map<String, Object> m, Path file) throws IOException {
+        static State parse(String text, String what) throws IOException {
+            ObjectNode m = Json.readTree(text, what);
+            m.remove("format");
+            for (RecordComponent c : State.class.getRecordComponents()) {
+                if (c.getType().isPrimitive() && !m.path(c.getName()).isNumber()) {
+                    throw new IOException(what + " lacks \"" + c.getName() + "\" or has a wrong type: " + m);
+                }
+            }
             try {
-                return new State(((Number) m.get("epoch")).intValue(), ((Number) m.get("iteration")).longValue(),
-                        ((Number) m.get("seed")).longValue(), ((Number) m.get("iteratorEpoch")).intValue(),
-                        ((Number) m.get("trainExamples")).intValue(), (String) m.get("network"));
-            } catch (RuntimeException e) {
-                throw new IOException(file + ": " + STATE_ENTRY + " lacks a field or has a wrong type: " + m, e);
+                return Json.bind(m, State.class, what);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage(), e);
             }
         }
     }
@@ -103,7 +101,7 @@ public final class Checkpoint {
         Path model = AtomicFiles.createTemp(abs);
         try {
             ModelSerializer.writeModel(graph, model.toFile(), true);
-            byte[] stateJson = Json.write(state.toMap()).getBytes(StandardCharsets.UTF_8);
+            byte[] stateJson = state.toJson().getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(abs, out -> {
                 ZipOutputStream zip = new ZipOutputStream(out);
                 zip.putNextEntry(new ZipEntry(STATE_ENTRY));
@@ -172,8 +170,7 @@ public final class Checkpoint {
             }
         }
         try (InputStream in = zip.getInputStream(e)) {
-            return State.fromMap(Json.readObject(new String(in.readAllBytes(), StandardCharsets.UTF_8),
-                    file + "!" + STATE_ENTRY), file);
+            return State.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), file + "!" + STATE_ENTRY);
         }
     }
 

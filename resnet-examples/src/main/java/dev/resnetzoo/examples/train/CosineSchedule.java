@@ -1,27 +1,31 @@
 package dev.resnetzoo.examples.train;
 
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
  * Cosine decay per optimiser step (Loshchilov and Hutter, "SGDR", 2016, without restarts):
  * {@code initial * (1 + cos(pi * step / totalSteps)) / 2}, reaching 0 after {@code totalSteps}.
  * It reads the iteration counter that DL4J stores with the network, so a resumed run continues
  * the same curve. DL4J 1.0.0-M2.1 ships no cosine schedule; this one serialises with the model
- * configuration (Jackson bean properties).
+ * configuration through its fields (DL4J's mapper reads fields and needs a no-argument
+ * constructor), so the class needs no Jackson annotations of ND4J's copy.
  */
 public final class CosineSchedule implements ISchedule {
     private static final long serialVersionUID = 1L;
 
-    private final double initialValue;
-    private final int totalSteps;
+    private double initialValue;
+    private int totalSteps;
+
+    /** For DL4J's JSON deserialisation. */
+    private CosineSchedule() {
+        this.totalSteps = 1;
+    }
 
     /**
      * @param initialValue value at step 0
      * @param totalSteps   steps over which it decays to 0, >= 1
      */
-    public CosineSchedule(@JsonProperty("initialValue") double initialValue,
-                          @JsonProperty("totalSteps") int totalSteps) {
+    public CosineSchedule(double initialValue, int totalSteps) {
         if (totalSteps < 1) {
             throw new IllegalArgumentException("cosine schedule needs totalSteps >= 1, got " + totalSteps);
         }

@@ -21,7 +21,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * parameter averaging trains on the executors, and the averaged network comes back to the driver,
  * which evaluates and checkpoints it.
  */
-final class SparkEpochs implements AutoCloseable {
+final class SparkEpochs implements Epochs {
 
     private final JavaSparkContext sc;
     private final SparkResNetTrainer trainer;
@@ -56,8 +56,12 @@ final class SparkEpochs implements AutoCloseable {
         }
     }
 
-    /** One epoch; the train loss is DL4J's score of the last averaging round, the train accuracy is not measured. */
-    EpochMetrics trainEpoch(TrainConfig config, FashionMnistIterator train, FashionMnistIterator test, int epoch) {
+    /**
+     * One epoch; the train loss is DL4J's score of the last averaging round, the train accuracy is
+     * not measured, and the batch norms keep the averaged running statistics.
+     */
+    @Override
+    public EpochMetrics trainEpoch(TrainConfig config, FashionMnistIterator train, FashionMnistIterator test, int epoch) {
         long start = clock.getAsLong();
         List<DataSet> minibatches = new ArrayList<>();
         int seen = 0;
@@ -70,8 +74,8 @@ final class SparkEpochs implements AutoCloseable {
         JavaRDD<DataSet> rdd = sc.parallelize(minibatches, averaging.workers());
         double score = trainer.fitEpoch(rdd); // DL4J advances the driver's iteration and epoch counts
         double seconds = (clock.getAsLong() - start) / 1e9;
-        double[] testLossAcc = Trainer.evaluate(graph, test);
-        return new EpochMetrics(epoch, score, Double.NaN, testLossAcc[0], testLossAcc[1], seen / seconds, seconds);
+        TestEvaluation t = TestEvaluation.of(graph, test);
+        return new EpochMetrics(epoch, score, Double.NaN, t.loss(), t.accuracy(), seen / seconds, seconds);
     }
 
     @Override

@@ -1,5 +1,11 @@
 package dev.resnetzoo.examples.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.StemKind;
@@ -7,19 +13,20 @@ import dev.resnetzoo.core.Variant;
 import dev.resnetzoo.examples.data.FashionMnist;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Everything that determines a training run, and nothing about where it is written or where the
- * data is read from. It is stored in {@code run.json} so that {@code --resume} can continue with
- * the same settings and refuse different ones.
- *
- * <p>Keys of {@link #toMap()} are the command line's option names without the dashes.
+ * data is read from: the one training recipe. {@link TrainOptions} fills it from the command line
+ * and {@code run.json} stores it (Jackson; keys are the command line's option names without the
+ * dashes), so that {@code --resume} continues with the same settings and refuses different ones.
  *
  * @param arch        variant whose depth table is the base, e.g. {@code resnet18} (see {@link Variant})
  * @param dataset     data set; only {@value #FASHION_MNIST} is supported
@@ -32,10 +39,17 @@ import java.util.stream.Collectors;
  * @param testLimit   test examples evaluated, 0 for all
  * @param resize      side length the images are resized to, 0 for the original 28
  * @param augment     random training-time transformation of the images
+ * @param block       block kind, or null for the variant's
+ * @param depths      blocks per stage, or null for the variant's
+ * @param widths      stage widths, or null for the variant's
  * @param stem        stem kind ({@link StemKind#SMALL} by default here, whatever the variant uses on ImageNet)
- * @param table       changes to the variant's depth table
+ * @param stemWidth   stem channels, or null (see {@link TableOverrides})
+ * @param cardinality bottleneck groups, or null (see {@link TableOverrides})
+ * @param baseWidth   bottleneck width per group, or null (see {@link TableOverrides})
+ * @param se          squeeze-and-excitation reduction, or null for the variant's
  * @param preset      name of the preset the settings started from, or null
  */
+@JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
 public record TrainConfig(
         String arch,
         String dataset,
@@ -48,17 +62,26 @@ public record TrainConfig(
         int testLimit,
         int resize,
         Augmentation augment,
+        BlockKind block,
+        List<Integer> depths,
+        List<Integer> widths,
         StemKind stem,
-        TableOverrides table,
+        Integer stemWidth,
+        Integer cardinality,
+        Integer baseWidth,
+        Integer se,
         String preset) {
 
     /** The one supported data set. */
     public static final String FASHION_MNIST = "fashion-mnist";
 
-    /** Option names, in the order they are written. */
-    public static final List<String> KEYS = List.of("arch", "dataset", "epochs", "batch", "lr", "lr-schedule",
-            "seed", "limit", "test-limit", "resize", "augment", "block", "depths", "widths", "stem", "stem-width",
-            "cardinality", "base-width", "se", "preset");
+    /**
+     * The settings of an option not given: resnet18's table, fashion-mnist, 5 epochs, batch 256,
+     * Adam 1e-3 constant, seed 42, all data, 28x28, no augmentation, small stem.
+     */
+    public static final TrainConfig DEFAULTS = new TrainConfig("resnet18", FASHION_MNIST, 5, 256, 1e-3,
+            LrSchedule.CONSTANT, 42, 0, 0, 0, Augmentation.NONE, null, null, null, StemKind.SMALL, null, null, null, null,
+            null);
 
     /** How the learning rate changes over the run. */
     public enum LrSchedule {
@@ -68,11 +91,13 @@ public record TrainConfig(
         COSINE;
 
         /** The option value, e.g. {@code cosine}. */
+        @JsonValue
         public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
 
         /** @throws IllegalArgumentException naming the valid values */
+        @JsonCreator
         public static LrSchedule of(String id) {
             for (LrSchedule s : values()) {
                 if (s.id().equalsIgnoreCase(id.trim())) {
@@ -84,7 +109,7 @@ public record TrainConfig(
     }
 
     /**
-     * Changes to a variant's depth table; a null component keeps the variant's value.
+     * The configuration's changes to the variant's depth table; a null component keeps the variant's value.
      *
      * @param block       block kind
      * @param depths      blocks per stage
@@ -124,15 +149,21 @@ public record TrainConfig(
             b.se(se != null ? se : base.seReduction());
             return b.zeroInitLastBn(base.zeroInitLastBn());
         }
+
+        /** @return whether the stage depths or widths are changed */
+        boolean setsStages() {
+            return depths != null || widths != null;
+        }
     }
 
     /** Validates the settings; messages name the option, the value and what is valid. */
     public TrainConfig {
+        depths = depths == null ? null : List.copyOf(depths);
+        widths = widths == null ? null : List.copyOf(widths);
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(lrSchedule, "lrSchedule");
         Objects.requireNonNull(augment, "augment");
         Objects.requireNonNull(stem, "stem");
-        Objects.requireNonNull(table, "table");
         arch = Variant.of(Objects.requireNonNull(arch, "arch")).id(); // throws listing the known names
         dataset = dataset.trim().toLowerCase(Locale.ROOT);
         check(dataset.equals(FASHION_MNIST), "--dataset: only %s is supported, got '%s'", FASHION_MNIST, dataset);
@@ -143,7 +174,12 @@ public record TrainConfig(
         check(testLimit >= 0, "--test-limit must be >= 0 (0 = all), got %d", testLimit);
         check(resize >= 0, "--resize must be >= 0 (0 = keep 28x28), got %d", resize);
         // Record fields are assigned only after this constructor: validate from the parameters.
-        buildSpec(arch, stem, table, resize);
+        buildSpec(arch, stem, new TableOverrides(block, depths, widths, stemWidth, cardinality, baseWidth, se), resize);
+    }
+
+    /** @return the changes to the variant's depth table */
+    public TableOverrides table() {
+        return new TableOverrides(block, depths, widths, stemWidth, cardinality, baseWidth, se);
     }
 
     private static void check(boolean ok, String format, Object... args) {
@@ -164,13 +200,28 @@ public record TrainConfig(
      * @throws IllegalArgumentException if the table is invalid
      */
     public ResNetSpec spec() {
-        return buildSpec(arch, stem, table, resize);
+        return buildSpec(arch, stem, table(), resize);
     }
 
     private static ResNetSpec buildSpec(String arch, StemKind stem, TableOverrides table, int resize) {
         int size = resize > 0 ? resize : FashionMnist.IMAGE_SIZE;
         return table.applyTo(Variant.of(arch).spec()).name(arch).stem(stem).input(1, size, size)
                 .numClasses(FashionMnist.NUM_CLASSES).build();
+    }
+
+    /**
+     * The optimiser: Adam (beta1 0.9, beta2 0.999, epsilon 1e-8, PyTorch's defaults) at {@link #lr()},
+     * constant or {@linkplain CosineSchedule cosine} over the run's steps, float32, seeded by {@link #seed()}.
+     *
+     * @param batchesPerEpoch optimiser steps per epoch
+     * @return the training settings for {@code ResNets.create}
+     */
+    NeuralNetConfiguration.Builder training(int batchesPerEpoch) {
+        Adam adam = switch (lrSchedule) {
+            case CONSTANT -> new Adam(lr);
+            case COSINE -> new Adam(new CosineSchedule(lr, Math.max(1, epochs * batchesPerEpoch)));
+        };
+        return new NeuralNetConfiguration.Builder().seed(seed).updater(adam).dataType(DataType.FLOAT);
     }
 
     /** One line describing the network, e.g. {@code resnet18 [basic 2,2,2,2 x 16,32,64,128, small stem 16] 1x28x28}. */
@@ -184,172 +235,66 @@ public record TrainConfig(
                 s.inputChannels(), s.inputHeight(), s.inputWidth());
     }
 
-    /** The settings as option name to value (JSON types; null for "variant default"), in {@link #KEYS} order. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("arch", arch);
-        m.put("dataset", dataset);
-        m.put("epochs", epochs);
-        m.put("batch", batch);
-        m.put("lr", lr);
-        m.put("lr-schedule", lrSchedule.id());
-        m.put("seed", seed);
-        m.put("limit", limit);
-        m.put("test-limit", testLimit);
-        m.put("resize", resize);
-        m.put("augment", augment.id());
-        m.put("block", table.block() == null ? null : id(table.block()));
-        m.put("depths", table.depths());
-        m.put("widths", table.widths());
-        m.put("stem", id(stem));
-        m.put("stem-width", table.stemWidth());
-        m.put("cardinality", table.cardinality());
-        m.put("base-width", table.baseWidth());
-        m.put("se", table.se());
-        m.put("preset", preset);
-        return m;
-    }
-
     /**
-     * Builds a configuration from option values; absent keys take the defaults (resnet18,
-     * fashion-mnist, 5 epochs, batch 256, Adam 1e-3 constant, seed 42, all data, 28x28, no augmentation,
-     * small stem).
+     * The settings of a partial configuration (e.g. {@link TrainOptions#overrides()}, or a stored
+     * {@code run.json} config), the rest taken from {@link #DEFAULTS}.
      *
-     * @param values option name to value: strings, numbers, lists of numbers (or comma-separated strings)
-     * @throws IllegalArgumentException on an unknown key or a bad value
+     * @param partial option name (without dashes) to value
+     * @param what    the source, for error messages
+     * @throws IllegalArgumentException naming the option or the source on a bad value
      */
-    public static TrainConfig fromMap(Map<String, ?> values) {
-        for (String k : values.keySet()) {
-            check(KEYS.contains(k), "unknown training setting '%s'; known: %s", k, String.join(", ", KEYS));
-        }
-        return new TrainConfig(
-                str(values, "arch", "resnet18"),
-                str(values, "dataset", FASHION_MNIST),
-                integer(values, "epochs", 5),
-                integer(values, "batch", 256),
-                number(values, "lr", 1e-3).doubleValue(),
-                LrSchedule.of(str(values, "lr-schedule", "constant")),
-                number(values, "seed", 42L).longValue(),
-                integer(values, "limit", 0),
-                integer(values, "test-limit", 0),
-                integer(values, "resize", 0),
-                Augmentation.of(str(values, "augment", "none")),
-                kind(StemKind.class, "stem", str(values, "stem", "small")),
-                new TableOverrides(
-                        values.get("block") == null ? null : kind(BlockKind.class, "block", str(values, "block", null)),
-                        intList(values, "depths"),
-                        intList(values, "widths"),
-                        optInteger(values, "stem-width"),
-                        optInteger(values, "cardinality"),
-                        optInteger(values, "base-width"),
-                        optInteger(values, "se")),
-                str(values, "preset", null));
+    public static TrainConfig of(ObjectNode partial, String what) {
+        return Json.bind(Json.tree(DEFAULTS).setAll(partial), TrainConfig.class, what);
     }
 
     /**
      * Compares requested settings with this (stored) configuration.
      *
-     * @param requested option name to value, only the options the user asked for
-     * @return one line per setting that differs, e.g. {@code --batch: run has 128, requested 64}; empty if none
+     * @param requested the options the user gave, as {@link TrainOptions#overrides()} writes them
+     * @return one line per setting that differs, e.g. {@code --batch: the run has 128, this command
+     *         asks for 64}; empty if none
      */
-    public List<String> differences(Map<String, ?> requested) {
-        Map<String, Object> mine = toMap();
-        Map<String, Object> merged = new LinkedHashMap<>(mine);
-        merged.putAll(requested);
-        Map<String, Object> theirs;
+    public List<String> differences(ObjectNode requested) {
+        ObjectNode mine = Json.tree(this);
+        ObjectNode theirs;
         try {
-            theirs = fromMap(merged).toMap();
+            theirs = Json.tree(of(mine.deepCopy().setAll(requested), "the requested settings"));
         } catch (IllegalArgumentException e) {
             return List.of("the requested settings do not fit the run's: " + e.getMessage());
         }
         List<String> out = new ArrayList<>();
-        for (String k : requested.keySet()) {
-            if (!Objects.equals(mine.get(k), theirs.get(k))) {
-                out.add("--" + k + ": the run has " + show(mine.get(k)) + ", this command asks for " + show(theirs.get(k)));
+        for (Iterator<String> it = requested.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            JsonNode a = mine.path(key);
+            JsonNode b = theirs.path(key);
+            if (!a.equals(b)) {
+                String unset = TABLE_KEYS.contains(key) ? "the variant's default" : "none";
+                out.add("--" + key + ": the run has " + show(a, unset) + ", this command asks for " + show(b, unset));
             }
         }
         return out;
     }
 
-    private static String show(Object v) {
-        if (v == null) {
-            return "the variant's default";
+    /** Keys of the table's options, whose null means "the variant's value". */
+    private static final List<String> TABLE_KEYS = Arrays.stream(TableOverrides.class.getRecordComponents())
+            .map(c -> new PropertyNamingStrategies.KebabCaseStrategy().translate(c.getName())).toList();
+
+    private static String show(JsonNode v, String unset) {
+        if (v.isMissingNode() || v.isNull()) {
+            return unset;
         }
-        if (v instanceof List<?> l) {
-            return l.stream().map(String::valueOf).collect(Collectors.joining(","));
+        if (v.isArray()) {
+            List<String> items = new ArrayList<>();
+            v.forEach(x -> items.add(x.asText()));
+            return String.join(",", items);
         }
-        return String.valueOf(v);
+        return v.asText();
     }
 
     // ---------------------------------------------------------------------------------------
 
     private static String id(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
-    }
-
-    private static <E extends Enum<E>> E kind(Class<E> type, String key, String value) {
-        for (E e : type.getEnumConstants()) {
-            if (id(e).equalsIgnoreCase(value.trim())) {
-                return e;
-            }
-        }
-        throw new IllegalArgumentException("--" + key + " expects " + Arrays.stream(type.getEnumConstants())
-                .map(TrainConfig::id).collect(Collectors.joining(" or ")) + ", got '" + value + "'");
-    }
-
-    private static String str(Map<String, ?> m, String key, String dflt) {
-        Object v = m.get(key);
-        return v == null ? dflt : v.toString();
-    }
-
-    private static Number number(Map<String, ?> m, String key, Number dflt) {
-        Object v = m.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Number n) {
-            return n;
-        }
-        try {
-            String s = v.toString().trim();
-            return dflt instanceof Double ? (Number) Double.parseDouble(s) : (Number) Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + key + " expects a number, got '" + v + "'");
-        }
-    }
-
-    private static int integer(Map<String, ?> m, String key, int dflt) {
-        return toInt(key, number(m, key, (long) dflt));
-    }
-
-    private static Integer optInteger(Map<String, ?> m, String key) {
-        return m.get(key) == null ? null : toInt(key, number(m, key, 0L));
-    }
-
-    private static int toInt(String key, Number n) {
-        double d = n.doubleValue();
-        if (d != Math.rint(d) || d > Integer.MAX_VALUE || d < Integer.MIN_VALUE) {
-            throw new IllegalArgumentException("--" + key + " expects an integer, got " + n);
-        }
-        return n.intValue();
-    }
-
-    private static List<Integer> intList(Map<String, ?> m, String key) {
-        Object v = m.get(key);
-        if (v == null) {
-            return null;
-        }
-        List<?> items = v instanceof List<?> l ? l : Arrays.asList(v.toString().split(",", -1));
-        List<Integer> out = new ArrayList<>();
-        for (Object o : items) {
-            try {
-                out.add(o instanceof Number n ? toInt(key, n) : Integer.parseInt(o.toString().trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + key + " expects comma-separated integers such as 2,2,2,2, got '"
-                        + v + "'");
-            }
-        }
-        return out;
     }
 
     private static int[] ints(List<Integer> l) {

@@ -6,16 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.resnetzoo.examples.metrics.EpochMetrics;
 import dev.resnetzoo.examples.metrics.MetricsCsv;
 import dev.resnetzoo.examples.train.Checkpoint;
-import dev.resnetzoo.examples.train.Preset;
+import dev.resnetzoo.examples.train.Threads;
 import dev.resnetzoo.examples.train.TrainConfig;
 import dev.resnetzoo.examples.train.TrainFixtures;
-import dev.resnetzoo.examples.train.Trainer;
+import dev.resnetzoo.examples.train.TrainOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,12 +31,12 @@ class TrainCommandTest {
 
     @BeforeAll
     static void saveThreads() {
-        threads = Trainer.threads();
+        threads = Threads.current();
     }
 
     @AfterAll
     static void restoreThreads() {
-        Trainer.setThreads(threads);
+        Threads.set(threads);
     }
 
     private String out = "";
@@ -54,24 +53,19 @@ class TrainCommandTest {
         return TrainFixtures.sampleData(tmp.resolve("data"));
     }
 
-    private static Map<String, Object> requested(String... args) {
-        TrainCommand cmd = new TrainCommand();
-        new CommandLine(cmd).parseArgs(args);
-        return cmd.requested();
-    }
-
     @Test
     void explicitOptionsOverrideThePreset() {
-        Map<String, Object> m = requested("--preset", "fashion-fast", "--epochs", "2", "--widths", "8,16,32,64");
-        assertEquals(2, m.get("epochs"));
-        assertEquals("8,16,32,64", m.get("widths"));
-        assertEquals("fashion-fast", m.get("preset"));
-        TrainConfig c = TrainConfig.fromMap(m);
-        TrainConfig preset = TrainConfig.fromMap(Preset.FASHION_FAST.settings());
+        TrainCommand cmd = new TrainCommand();
+        new CommandLine(cmd).parseArgs("--preset", "fashion-fast", "--epochs", "2", "--widths", "8,16,32,64");
+        TrainConfig c = cmd.training.toConfig();
+        TrainConfig preset = TrainOptions.parse("--preset", "fashion-fast").toConfig();
+        assertEquals(2, c.epochs());
         assertEquals(List.of(8, 16, 32, 64), c.table().widths());
+        assertEquals("fashion-fast", c.preset());
         assertEquals(preset.batch(), c.batch());
         assertEquals(preset.lrSchedule(), c.lrSchedule());
-        assertEquals(Map.of(), requested());
+        assertEquals(preset.table().depths(), c.table().depths());
+        assertEquals(TrainConfig.DEFAULTS, new TrainCommand().training.toConfig());
     }
 
     @Test
@@ -108,17 +102,38 @@ class TrainCommandTest {
         String noData = tmp.resolve("no-data").toString();
         assertEquals(1, run("train", "--resume", "--overwrite", "--out", x, "--data", noData));
         assertTrue(err.contains("--resume and --overwrite exclude each other"), err);
-        assertEquals(1, run("train", "--preset", "fastest", "--out", x, "--data", noData));
-        assertTrue(err.contains("unknown preset 'fastest'; expected one of fashion-fast, seeds-reference"), err);
+        assertEquals(2, run("train", "--preset", "fastest", "--out", x, "--data", noData));
+        assertTrue(err.startsWith("Invalid value for option '--preset': unknown preset 'fastest'; expected one of "
+                + "fashion-fast, seeds-reference"), err);
         assertEquals(1, run("train", "--dataset", "cifar10", "--out", x, "--data", noData));
         assertTrue(err.contains("--dataset: only fashion-mnist is supported, got 'cifar10'"), err);
-        assertEquals(1, run("train", "--depths", "2,2,x", "--out", x, "--data", noData));
-        assertTrue(err.contains("--depths expects comma-separated integers"), err);
+        assertEquals(2, run("train", "--depths", "2,2,x", "--out", x, "--data", noData));
+        assertTrue(err.startsWith("Invalid value for option '--depths' (D): 'x' is not an int"), err);
         assertEquals(1, run("train", "--depths", "2,2,2", "--widths", "8,16", "--out", x, "--data", noData));
         assertTrue(err.contains("must have the same number of stages"), err);
         assertEquals(1, run("train", "--arch", "resnet19", "--out", x, "--data", noData));
         assertTrue(err.contains("unknown architecture 'resnet19'"), err);
         assertTrue(!Files.exists(tmp.resolve("x")), "nothing written for a rejected command");
+    }
+
+    /** fashion-fast fixes the depth table: with --arch resnet34 it trained a 2,2,2,2 network labelled resnet34. */
+    @Test
+    void aPresetThatFixesTheNetworkRefusesAnotherArch() {
+        String x = tmp.resolve("x").toString();
+        String noData = tmp.resolve("no-data").toString();
+        assertEquals(1, run("train", "--preset", "fashion-fast", "--arch", "resnet34", "--out", x, "--data", noData));
+        assertEquals("error: --preset fashion-fast fixes the network (resnet18 [basic 2,2,2,2 x 16,32,64,128, small "
+                + "stem 16] 1x28x28), so --arch resnet34 would only relabel it: drop --arch, or drop --preset and give "
+                + "--arch with the other options of the recipe (or give --depths too)", err.strip());
+        assertTrue(!Files.exists(tmp.resolve("x")), "nothing was written");
+
+        // The preset's own arch is no change, and a preset that keeps the variant's table takes any arch.
+        assertEquals("resnet18", TrainOptions.parse("--preset", "fashion-fast", "--arch", "resnet18").toConfig().arch());
+        assertTrue(TrainOptions.parse("--preset", "fashion-fast", "--arch", "resnet34", "--depths", "3,4,6,3").toConfig()
+                .describeNetwork().startsWith("resnet34 [basic 3,4,6,3 x 16,32,64,128"));
+        TrainConfig c = TrainOptions.parse("--preset", "seeds-reference", "--arch", "resnet50").toConfig();
+        assertEquals(List.of(3, 4, 6, 3), c.spec().depths());
+        assertTrue(c.describeNetwork().startsWith("resnet50 [bottleneck 3,4,6,3"), c.describeNetwork());
     }
 
     @Test

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -45,15 +44,15 @@ class CheckpointTest {
 
     @AfterAll
     static void restoreThreads() {
-        Trainer.setThreads(threads);
+        Threads.set(threads);
     }
 
     /** A small network after two Adam steps, so it has updater state; cosine schedule to check it serialises. */
     static ComputationGraph trainedGraph() {
         ResNetSpec spec = ResNetSpec.builder(BlockKind.BASIC, 1, 1).widths(32, 64).stemWidth(32)
                 .stem(StemKind.SMALL).input(1, 8, 8).numClasses(10).build();
-        TrainConfig config = TrainConfig.fromMap(Map.of("epochs", 2, "lr-schedule", "cosine", "seed", 3L));
-        ComputationGraph g = ResNets.create(spec, Trainer.training(config, 10));
+        TrainConfig config = TrainOptions.parse("--epochs", "2", "--lr-schedule", "cosine", "--seed", "3").toConfig();
+        ComputationGraph g = ResNets.create(spec, config.training(10));
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 8, 8);
         INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 10);

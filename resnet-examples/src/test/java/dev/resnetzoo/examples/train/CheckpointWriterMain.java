@@ -13,7 +13,7 @@ public final class CheckpointWriterMain {
 
     public static void main(String[] args) throws Exception {
         Path target = Path.of(args[0]);
-        Trainer.setThreads(1);
+        Threads.set(1);
         ComputationGraph graph = CheckpointTest.trainedGraph();
         for (int k = 1; ; k++) {
             CheckpointTest.stamp(graph, k);

@@ -40,7 +40,7 @@ class ResumeAfterKillTest {
 
     @AfterAll
     static void restoreThreads() {
-        Trainer.setThreads(threads);
+        Threads.set(threads);
     }
 
     @Test
@@ -58,7 +58,7 @@ class ResumeAfterKillTest {
         Process child = TrainFixtures.startJvm("dev.resnetzoo.examples.cli.ResNetCli", args, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (!(Files.exists(killed.resolve(Trainer.CHECKPOINT))
+            while (!(Files.exists(killed.resolve(RunFolder.CHECKPOINT))
                     && TrainFixtures.read(log).contains("epoch 2/3: training on"))) {
                 assertTrue(child.isAlive(), () -> "training ended before epoch 2:\n" + TrainFixtures.read(log));
                 assertTrue(System.nanoTime() < deadline, () -> "no epoch 2 after 120 s:\n" + TrainFixtures.read(log));
@@ -70,20 +70,20 @@ class ResumeAfterKillTest {
         }
 
         // What the kill left: the epoch-1 checkpoint, one metrics row, no final model.
-        assertEquals(1, Checkpoint.readState(killed.resolve(Trainer.CHECKPOINT)).epoch(), TrainFixtures.read(log));
+        assertEquals(1, Checkpoint.readState(killed.resolve(RunFolder.CHECKPOINT)).epoch(), TrainFixtures.read(log));
         assertEquals(List.of(1), epochs(killed));
-        assertFalse(Files.exists(killed.resolve(Trainer.MODEL)));
+        assertFalse(Files.exists(killed.resolve(RunFolder.MODEL)));
 
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        Trainer.Result resumed = new Trainer(quiet, quiet, false).run(settings, killed, data, Trainer.Mode.RESUME);
+        Trainer.Result resumed = new Trainer(quiet, quiet, false).run(TrainFixtures.options(settings), killed, data, RunFolder.Mode.RESUME);
         assertEquals(1, resumed.resumedFrom());
-        Trainer.Result straight = new Trainer(quiet, quiet, false).run(settings, tmp.resolve("straight"), data,
-                Trainer.Mode.NEW);
+        Trainer.Result straight = new Trainer(quiet, quiet, false).run(TrainFixtures.options(settings), tmp.resolve("straight"), data,
+                RunFolder.Mode.NEW);
 
         assertEquals(List.of(1, 2, 3), epochs(killed));
         assertEquals(List.of(1, 2, 3), epochs(tmp.resolve("straight")));
-        List<EpochMetrics> a = MetricsCsv.read(killed.resolve(Trainer.METRICS));
-        List<EpochMetrics> b = MetricsCsv.read(tmp.resolve("straight").resolve(Trainer.METRICS));
+        List<EpochMetrics> a = MetricsCsv.read(killed.resolve(RunFolder.METRICS));
+        List<EpochMetrics> b = MetricsCsv.read(tmp.resolve("straight").resolve(RunFolder.METRICS));
         for (int i = 0; i < 3; i++) {
             // Exact: same data order, same Adam state and counters, deterministic CPU kernels.
             assertEquals(b.get(i).trainLoss(), a.get(i).trainLoss(), 0.0, "train loss, epoch " + (i + 1));
@@ -92,18 +92,18 @@ class ResumeAfterKillTest {
             assertEquals(b.get(i).testAcc(), a.get(i).testAcc(), 0.0, "test accuracy, epoch " + (i + 1));
         }
 
-        Checkpoint.Loaded ca = Checkpoint.read(killed.resolve(Trainer.CHECKPOINT));
-        Checkpoint.Loaded cb = Checkpoint.read(tmp.resolve("straight").resolve(Trainer.CHECKPOINT));
+        Checkpoint.Loaded ca = Checkpoint.read(killed.resolve(RunFolder.CHECKPOINT));
+        Checkpoint.Loaded cb = Checkpoint.read(tmp.resolve("straight").resolve(RunFolder.CHECKPOINT));
         assertEquals(cb.state(), ca.state());
         assertEquals(3, ca.state().epoch());
         assertArrayEquals(cb.graph().params().toFloatVector(), ca.graph().params().toFloatVector());
         assertArrayEquals(cb.graph().getUpdater().getStateViewArray().toFloatVector(),
                 ca.graph().getUpdater().getStateViewArray().toFloatVector());
-        ComputationGraph model = ModelSerializer.restoreComputationGraph(killed.resolve(Trainer.MODEL).toFile(), false);
+        ComputationGraph model = ModelSerializer.restoreComputationGraph(killed.resolve(RunFolder.MODEL).toFile(), false);
         assertArrayEquals(ca.graph().params().toFloatVector(), model.params().toFloatVector());
     }
 
     private static List<Integer> epochs(Path run) throws java.io.IOException {
-        return MetricsCsv.read(run.resolve(Trainer.METRICS)).stream().map(EpochMetrics::epoch).toList();
+        return MetricsCsv.read(run.resolve(RunFolder.METRICS)).stream().map(EpochMetrics::epoch).toList();
     }
 }

@@ -41,7 +41,7 @@ class SparkTrainingTest {
 
     @AfterAll
     static void restoreThreads() {
-        Trainer.setThreads(threads);
+        Threads.set(threads);
     }
 
     private static Map<String, Object> settings(int epochs) {
@@ -61,12 +61,12 @@ class SparkTrainingTest {
     void sparkReachesTheSingleMachineAccuracyAndCheckpointsEveryEpoch() throws IOException {
         int epochs = 8;
         ByteArrayOutputStream localLog = new ByteArrayOutputStream();
-        Trainer.Result local = trainer(localLog).run(settings(epochs), tmp.resolve("local"), data, Trainer.Mode.NEW);
+        Trainer.Result local = trainer(localLog).run(TrainFixtures.options(settings(epochs)), tmp.resolve("local"), data, RunFolder.Mode.NEW);
 
         ByteArrayOutputStream sparkLog = new ByteArrayOutputStream();
         SparkSettings onSpark = new SparkSettings("local[2]", 2, 16, 1);
         Trainer.Result spark = trainer(sparkLog).onSpark(onSpark)
-                .run(settings(epochs), tmp.resolve("spark"), data, Trainer.Mode.NEW);
+                .run(TrainFixtures.options(settings(epochs)), tmp.resolve("spark"), data, RunFolder.Mode.NEW);
         String log = sparkLog.toString(StandardCharsets.UTF_8);
         System.out.println(log);
         System.out.println("test accuracy per epoch, single machine: " + local.epochs().stream().map(EpochMetrics::testAcc).toList()
@@ -81,12 +81,12 @@ class SparkTrainingTest {
         assertTrue(Math.abs(a - b) <= 0.02, "test accuracy on Spark " + b + " vs single machine " + a);
 
         Path dir = tmp.resolve("spark");
-        for (String f : List.of(Trainer.RUN_JSON, Trainer.METRICS, Trainer.CURVES, Trainer.CHECKPOINT, Trainer.MODEL)) {
+        for (String f : List.of(RunFolder.RUN_JSON, RunFolder.METRICS, RunFolder.CURVES, RunFolder.CHECKPOINT, RunFolder.MODEL)) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
-        List<EpochMetrics> rows = MetricsCsv.read(dir.resolve(Trainer.METRICS));
+        List<EpochMetrics> rows = MetricsCsv.read(dir.resolve(RunFolder.METRICS));
         assertEquals(epochs, rows.size());
-        Checkpoint.State s = Checkpoint.read(dir.resolve(Trainer.CHECKPOINT)).state();
+        Checkpoint.State s = Checkpoint.read(dir.resolve(RunFolder.CHECKPOINT)).state();
         assertEquals(epochs, s.epoch());
         // 1000 images in worker minibatches of 16 = 63, shared by 2 workers: DL4J counts 31 or 32 steps an epoch
         assertTrue(s.iteration() >= epochs * 31L && s.iteration() <= epochs * 32L, "iterations " + s.iteration());

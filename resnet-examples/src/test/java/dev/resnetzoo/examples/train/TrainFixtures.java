@@ -48,6 +48,11 @@ public final class TrainFixtures {
         return m;
     }
 
+    /** Settings as {@link #tiny} gives them, parsed as the command line does. */
+    static TrainOptions options(Map<String, Object> settings) {
+        return TrainOptions.parse(args(settings).toArray(String[]::new));
+    }
+
     /** The same settings as command-line arguments. */
     static List<String> args(Map<String, Object> settings) {
         List<String> a = new ArrayList<>();
@@ -80,7 +85,7 @@ public final class TrainFixtures {
      * with other jobs OpenMP's barriers make two threads up to ten times slower.
      */
     static int oneThread() {
-        return Trainer.setThreads(1);
+        return Threads.set(1);
     }
 
     static String read(Path file) {
