@@ -1,25 +1,25 @@
 package dev.resnetzoo.examples.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.lang.reflect.RecordComponent;
-import java.util.Enumeration;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
 /**
- * A training checkpoint: one zip holding DL4J's model entries (configuration, parameters and
- * updater state, as written by {@link ModelSerializer} with {@code saveUpdater = true}) plus
- * {@value #STATE_ENTRY}, the loop's own state. Because everything is in one file that is
+ * A training checkpoint: a {@link SavedModel} zip with the updater state (DL4J's configuration,
+ * parameters and updater entries, and the model's metadata) plus {@value #STATE_ENTRY}, the
+ * loop's own state. Because everything is in one file that is
  * {@linkplain AtomicFiles replaced atomically}, the parameters, the Adam moments, the iteration
  * count and the epoch number always belong to the same moment of training.
  *
@@ -87,42 +87,16 @@ public final class Checkpoint {
     /**
      * Writes a checkpoint atomically: {@code target} holds either the previous checkpoint or this one.
      *
+     * @param model the network being trained with its metadata ({@link TrainedModel#of})
      * @throws IOException if writing fails (the previous checkpoint is kept)
      */
-    public static void write(ComputationGraph graph, State state, Path target) throws IOException {
-        write(graph, state, target, tmp -> { });
+    public static void write(SavedModel model, State state, Path target) throws IOException {
+        write(model, state, target, tmp -> { });
     }
 
-    static void write(ComputationGraph graph, State state, Path target, AtomicFiles.BeforeMove beforeMove)
+    static void write(SavedModel model, State state, Path target, AtomicFiles.BeforeMove beforeMove)
             throws IOException {
-        Path abs = target.toAbsolutePath();
-        // DL4J writes its own zip; copy its entries into ours, after the state entry.
-        Files.createDirectories(abs.getParent());
-        Path model = AtomicFiles.createTemp(abs);
-        try {
-            ModelSerializer.writeModel(graph, model.toFile(), true);
-            byte[] stateJson = state.toJson().getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(abs, out -> {
-                ZipOutputStream zip = new ZipOutputStream(out);
-                zip.putNextEntry(new ZipEntry(STATE_ENTRY));
-                zip.write(stateJson);
-                zip.closeEntry();
-                try (ZipFile src = new ZipFile(model.toFile())) {
-                    Enumeration<? extends ZipEntry> entries = src.entries();
-                    while (entries.hasMoreElements()) {
-                        ZipEntry e = entries.nextElement();
-                        zip.putNextEntry(new ZipEntry(e.getName()));
-                        try (InputStream in = src.getInputStream(e)) {
-                            in.transferTo(zip);
-                        }
-                        zip.closeEntry();
-                    }
-                }
-                zip.finish();
-            }, beforeMove);
-        } finally {
-            Files.deleteIfExists(model);
-        }
+        model.write(target, true, Map.of(STATE_ENTRY, state.toJson().getBytes(StandardCharsets.UTF_8)), beforeMove);
     }
 
     /**
@@ -145,13 +119,9 @@ public final class Checkpoint {
      */
     public static Loaded read(Path file) throws IOException {
         State state = readState(file);
-        ComputationGraph graph;
-        try {
-            graph = ModelSerializer.restoreComputationGraph(file.toFile(), true);
-        } catch (RuntimeException e) {
-            throw new IOException(file + ": cannot restore the network: " + e.getMessage(), e);
-        }
+        ComputationGraph graph = SavedModel.read(file, true).graph();
         if (graph.getIterationCount() != state.iteration()) {
+            graph.close();
             throw new IOException(file + ": inconsistent checkpoint: network at iteration " + graph.getIterationCount()
                     + ", state says " + state.iteration());
         }
@@ -172,10 +142,5 @@ public final class Checkpoint {
         try (InputStream in = zip.getInputStream(e)) {
             return State.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), file + "!" + STATE_ENTRY);
         }
-    }
-
-    /** Writes the final model (no updater state) atomically. */
-    public static void writeModel(ComputationGraph graph, Path target) throws IOException {
-        AtomicFiles.writeVia(target, tmp -> ModelSerializer.writeModel(graph, tmp.toFile(), false));
     }
 }

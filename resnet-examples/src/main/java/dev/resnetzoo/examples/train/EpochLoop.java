@@ -42,7 +42,7 @@ final class EpochLoop {
                 train.setEpoch(iteratorEpoch); // the order depends only on (seed, iterator epoch)
                 EpochMetrics m = epochs.trainEpoch(config, train, test, epoch);
                 csv.append(m);
-                Checkpoint.write(graph, new Checkpoint.State(epoch, graph.getIterationCount(), config.seed(),
+                Checkpoint.write(TrainedModel.of(config, graph), new Checkpoint.State(epoch, graph.getIterationCount(), config.seed(),
                         iteratorEpoch + 1, train.numExamples(), config.describeNetwork()), folder.checkpoint());
                 TrainingPlot.writeFromCsv(folder.metrics(), title, folder.curves());
                 out.println(line(m));

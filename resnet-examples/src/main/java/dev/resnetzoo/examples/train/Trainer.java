@@ -143,7 +143,7 @@ public final class Trainer {
                 run));
         if (start.epochsDone() >= config.epochs()) {
             if (!Files.exists(run.model())) {
-                Checkpoint.writeModel(start.graph(), run.model()); // killed between the last checkpoint and the model
+                TrainedModel.of(config, start.graph()).write(run.model()); // killed between the last checkpoint and the model
             }
             out.println("run already complete: " + config.epochs() + " epochs in " + run);
             return new Result(config, run.dir(), MetricsCsv.read(run.metrics()), start.epochsDone());
@@ -154,7 +154,7 @@ public final class Trainer {
         Epochs epochs = spark == null ? new LocalEpochs(start.graph(), new Progress(err, interactive, clock), clock)
                 : SparkEpochs.start(spark, config, start.graph(), out, clock);
         new EpochLoop(config, run, out).run(start, train, test, epochs);
-        Checkpoint.writeModel(start.graph(), run.model());
+        TrainedModel.of(config, start.graph()).write(run.model());
         List<EpochMetrics> rows = MetricsCsv.read(run.metrics());
         out.println(String.format(Locale.ROOT, "done: test accuracy %.2f%% after %d epochs (chance: 10%%); %s, %s, %s in %s",
                 100 * rows.get(rows.size() - 1).testAcc(), config.epochs(), RunFolder.MODEL, RunFolder.METRICS,

@@ -9,6 +9,8 @@ import dev.resnetzoo.core.BlockKind;
 import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.StemKind;
+import dev.resnetzoo.examples.data.FashionMnist;
+import dev.resnetzoo.zoo.SavedModel;
 import dev.resnetzoo.zoo.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -47,10 +49,18 @@ class CheckpointTest {
         Threads.set(threads);
     }
 
+    /** The architecture of {@link #trainedGraph()}. */
+    static final ResNetSpec SPEC = ResNetSpec.builder(BlockKind.BASIC, 1, 1).widths(32, 64).stemWidth(32)
+            .stem(StemKind.SMALL).input(1, 8, 8).numClasses(10).build();
+
+    /** {@code g} (a graph of {@link #SPEC}) as the trainer holds it. */
+    static SavedModel model(ComputationGraph g) {
+        return SavedModel.of(g, SPEC, TrainedModel.preprocessing(SPEC), FashionMnist.CLASS_NAMES, "test");
+    }
+
     /** A small network after two Adam steps, so it has updater state; cosine schedule to check it serialises. */
     static ComputationGraph trainedGraph() {
-        ResNetSpec spec = ResNetSpec.builder(BlockKind.BASIC, 1, 1).widths(32, 64).stemWidth(32)
-                .stem(StemKind.SMALL).input(1, 8, 8).numClasses(10).build();
+        ResNetSpec spec = SPEC;
         TrainConfig config = TrainOptions.parse("--epochs", "2", "--lr-schedule", "cosine", "--seed", "3").toConfig();
         ComputationGraph g = ResNets.create(spec, config.training(10));
         Nd4j.getRandom().setSeed(11);
@@ -81,7 +91,7 @@ class CheckpointTest {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
         Checkpoint.State state = new Checkpoint.State(3, 2, 42, 3, 1000, "resnet18 [test]");
-        Checkpoint.write(g, state, file);
+        Checkpoint.write(model(g), state, file);
 
         Checkpoint.Loaded back = Checkpoint.read(file);
         assertEquals(state, back.state());
@@ -100,11 +110,11 @@ class CheckpointTest {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
         stamp(g, 1);
-        Checkpoint.write(g, new Checkpoint.State(1, 1, 0, 1, 1, null), file);
+        Checkpoint.write(model(g), new Checkpoint.State(1, 1, 0, 1, 1, null), file);
         byte[] before = Files.readAllBytes(file);
 
         stamp(g, 2);
-        IOException e = assertThrows(IOException.class, () -> Checkpoint.write(g, new Checkpoint.State(2, 2, 0, 2, 1, null), file,
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.write(model(g), new Checkpoint.State(2, 2, 0, 2, 1, null), file,
                 tmp -> {
                     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                         ch.truncate(ch.size() / 2); // as if the disk filled up half way
@@ -121,7 +131,7 @@ class CheckpointTest {
     void truncatedOrForeignFilesAreRejectedWithAMessage() throws IOException {
         ComputationGraph g = trainedGraph();
         Path file = tmp.resolve("checkpoint.zip");
-        Checkpoint.write(g, new Checkpoint.State(1, 2, 0, 1, 1, null), file);
+        Checkpoint.write(model(g), new Checkpoint.State(1, 2, 0, 1, 1, null), file);
         byte[] bytes = Files.readAllBytes(file);
         Path cut = tmp.resolve("cut.zip");
         Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));
@@ -129,7 +139,7 @@ class CheckpointTest {
         assertTrue(a.getMessage().contains("cut.zip"), a.getMessage());
 
         Path model = tmp.resolve("model.zip");
-        Checkpoint.writeModel(g, model);
+        model(g).write(model);
         IOException b = assertThrows(IOException.class, () -> Checkpoint.read(model));
         assertTrue(b.getMessage().contains("not a training checkpoint"), b.getMessage());
     }

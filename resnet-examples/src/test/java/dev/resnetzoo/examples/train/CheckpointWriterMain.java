@@ -17,7 +17,7 @@ public final class CheckpointWriterMain {
         ComputationGraph graph = CheckpointTest.trainedGraph();
         for (int k = 1; ; k++) {
             CheckpointTest.stamp(graph, k);
-            Checkpoint.write(graph, new Checkpoint.State(k, k, 0, k, 1, "test"), target);
+            Checkpoint.write(CheckpointTest.model(graph), new Checkpoint.State(k, k, 0, k, 1, "test"), target);
             System.out.println("wrote " + k);
             System.out.flush();
         }

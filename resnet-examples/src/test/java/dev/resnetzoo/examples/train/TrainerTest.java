@@ -176,7 +176,8 @@ class TrainerTest {
         assertEquals(ResNets.countParameters(loaded.graph()), ResNets.countParameters(
                 Checkpoint.read(ours.resolve(RunFolder.CHECKPOINT)).graph()), "the test needs equal counts");
         Checkpoint.State s = loaded.state();
-        Checkpoint.write(loaded.graph(), new Checkpoint.State(s.epoch(), s.iteration(), s.seed(), s.iteratorEpoch(),
+        TrainConfig theirConfig = TrainFixtures.options(other).toConfig();
+        Checkpoint.write(TrainedModel.of(theirConfig, loaded.graph()), new Checkpoint.State(s.epoch(), s.iteration(), s.seed(), s.iteratorEpoch(),
                 s.trainExamples(), null), ours.resolve(RunFolder.CHECKPOINT));
         Files.delete(ours.resolve(RunFolder.MODEL));
 
