@@ -37,7 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * }
  * }</pre>
  *
- * <p>Outputs ("taps") have the names of {@code zoo.transfer.Taps}: {@code stem},
+ * <p>Outputs ("taps") have the names of {@link dev.resnetzoo.core.Taps}: {@code stem},
  * {@code layer1}..{@code layerN}, {@code pool} ({@code [N, C]}) and {@code logits}. A call stops
  * after the last requested one.
  *

@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
         description = "Extract features at a tap (stem, layer1..layerN, pool, logits) and write them as .npy.")
 final class FeaturesCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "M", description = "DL4J model zip")
+    @Option(names = "--model", paramLabel = "M", description = "model zip from import, train or finetune")
     Path model;
 
     @Option(names = "--weights", paramLabel = "TAG", description = "registry weights instead of --model")

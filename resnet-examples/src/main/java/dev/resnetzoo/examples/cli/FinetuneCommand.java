@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ./resnet finetune}: see {@link FineTuneExample}. */
+/** {@code ./resnet finetune}: see {@link dev.resnetzoo.examples.finetune.FolderFineTuning}. */
 @Command(mixinStandardHelpOptions = true, header = "Fine-tune a backbone on a folder of images (one sub-folder per class).", name = "finetune", sortOptions = false,
         description = {"Fine-tune a backbone on a folder of images (one sub-folder per class): new classifier,",
                 "backbone frozen through --freeze-through, features computed once, held-out accuracy,",
@@ -20,7 +20,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "TAG", description = "registry weights (must be in the cache when offline)")
     String weights;
 
-    @Option(names = "--model", paramLabel = "MODEL.zip", description = "DL4J model zip as backbone")
+    @Option(names = "--model", paramLabel = "MODEL.zip", description = "model zip (from import, train or finetune) as backbone")
     Path model;
 
     @Option(names = "--arch", paramLabel = "ARCH", description = "randomly initialised architecture, e.g. resnet18")

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./resnet import --arch ARCH --from FILE --out MODEL.zip}: converts a PyTorch checkpoint
- * ({@code torch.save} of a {@code state_dict}) or a safetensors file into a DL4J model zip.
+ * ({@code torch.save} of a {@code state_dict}) or a safetensors file into a model zip (a SavedModel).
  *
  * <p>The graph is built from the architecture and the options ({@code --input}, {@code --stem},
  * {@code --widths}); its number of classes is the file's ({@code fc.weight} rows) unless
@@ -42,8 +42,8 @@ import picocli.CommandLine.Option;
  * {@link SavedModel#defaultPreprocessing} (ImageNet's at the input size for RGB), and
  * ImageNet-1k's labels when the classifier has 1000 outputs and the file's classifier is kept.
  */
-@Command(mixinStandardHelpOptions = true, header = "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.", name = "import", description = {
-        "Convert a PyTorch checkpoint (.pth) or safetensors file into a DL4J model zip.",
+@Command(mixinStandardHelpOptions = true, header = "Convert a PyTorch checkpoint (.pth) or safetensors file into a model zip.", name = "import", description = {
+        "Convert a PyTorch checkpoint (.pth) or safetensors file into a model zip.",
         "The number of classes is the file's; --num-classes N gives a new N-class classifier if it differs."})
 final class ImportCommand implements Callable<Integer> {
 
