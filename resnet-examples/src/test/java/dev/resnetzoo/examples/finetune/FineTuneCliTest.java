@@ -11,7 +11,6 @@ import dev.resnetzoo.core.StemKind;
 import dev.resnetzoo.examples.cli.ImportCommandTest;
 import dev.resnetzoo.zoo.Npy;
 import dev.resnetzoo.zoo.SavedModel;
-import dev.resnetzoo.zoo.data.ImageFolder;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,21 +74,6 @@ class FineTuneCliTest {
         }
         Files.writeString(root.resolve("README.txt"), "not an image");
         return root;
-    }
-
-    @Test
-    void splitIsStratifiedAndSeeded() throws Exception {
-        ImageFolder f = ImageFolder.scan(imageFolder(10));
-        assertEquals(List.of("blue", "green", "red"), f.classes());
-        assertEquals(30, f.samples().size());
-        ImageFolder.Split s = f.split(0.2, 1);
-        assertEquals(24, s.train().size());
-        assertEquals(6, s.heldOut().size());
-        for (int c = 0; c < 3; c++) {
-            int k = c;
-            assertEquals(2, s.heldOut().stream().filter(x -> x.label() == k).count());
-        }
-        assertEquals(s, f.split(0.2, 1));
     }
 
     @Test
