@@ -25,14 +25,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -146,15 +144,19 @@ class ReadmeSnippetsTest {
     @Test
     void transferLearningOnACachedModel() throws Exception {
         withCachedResNet50(() -> {
-            INDArray images = Nd4j.rand(DataType.FLOAT, 4, 3, 64, 64);
-            INDArray labels = Nd4j.zeros(DataType.FLOAT, 4, 2);
-            for (int i = 0; i < 4; i++) {
-                labels.putScalar(i, i % 2, 1);
+            Path photos = tmp.resolve("photos");
+            for (String c : List.of("left", "right")) {
+                Files.createDirectories(photos.resolve(c));
+                for (int i = 0; i < 2; i++) {
+                    BufferedImage img = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+                    img.setRGB(c.equals("left") ? 3 : 30, 10 + i, 0xFFFFFF);
+                    ImageIO.write(img, "png", photos.resolve(c).resolve(i + ".png").toFile());
+                }
             }
-            DataSetIterator train = new ListDataSetIterator<>(List.of(new DataSet(images, labels)), 4);
-            try (SavedModel tuned = TransferLearning.fineTune(images, train, List.of("left", "right"))) {
+            INDArray images = Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64);
+            try (SavedModel tuned = TransferLearning.fineTune(photos, images)) {
                 assertEquals(List.of("left", "right"), tuned.labels());
-                assertArrayEquals(new long[] {4, 2}, tuned.graph().outputSingle(images).shape());
+                assertArrayEquals(new long[] {2, 2}, tuned.graph().outputSingle(images).shape());
             }
         });
     }
