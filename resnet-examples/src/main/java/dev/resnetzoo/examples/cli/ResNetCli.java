@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code ./resnet} command line. Every subcommand is its own class; errors are one line on
- * stderr and a non-zero exit code.
+ * stderr and a non-zero exit code: 1 when the command fails, 2 when its arguments do not parse
+ * (with a pointer to its {@code --help} instead of the whole usage text).
  */
 @Command(name = "resnet", mixinStandardHelpOptions = true, version = "resnet-zoo 0.1.0",
         description = "ResNet, ResNeXt, Wide ResNet and SE-ResNeXt for Deeplearning4j.",
@@ -51,6 +52,12 @@ public final class ResNetCli implements Callable<Integer> {
                 e.printStackTrace(commandLine.getErr());
             }
             return 1;
+        });
+        cli.setParameterExceptionHandler((e, commandArgs) -> {
+            CommandLine c = e.getCommandLine();
+            String name = c.getCommandName().equals("resnet") ? "" : " " + c.getCommandName();
+            c.getErr().println("error: " + oneLine(e) + " (see ./resnet" + name + " --help)");
+            return c.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cli.execute(args);
     }

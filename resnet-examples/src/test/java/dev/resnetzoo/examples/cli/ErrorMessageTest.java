@@ -1,6 +1,7 @@
 package dev.resnetzoo.examples.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +36,19 @@ class ErrorMessageTest {
         assertEquals("cat.jpg: cannot read the image", ResNetCli.oneLine(new RuntimeException(new UncheckedIOException(io))));
         assertEquals("first line", ResNetCli.oneLine(new IllegalStateException("first line\nsecond line")));
         assertEquals("NullPointerException", ResNetCli.oneLine(new NullPointerException()));
+    }
+
+    @Test
+    void argumentsThatDoNotParseAreOneLineWithAPointerToHelp() {
+        ImportCommandTest.Run r = ImportCommandTest.run("train", "--epochs", "x");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().lines().count(), "one line, no usage text: " + r.err());
+        assertTrue(r.errorLines().get(0).startsWith("error: Invalid value for option '--epochs'"), r.err());
+        assertTrue(r.errorLines().get(0).endsWith("(see ./resnet train --help)"), r.err());
+        ImportCommandTest.Run u = ImportCommandTest.run("predcit");
+        assertEquals(2, u.code());
+        assertEquals(1, u.err().lines().count(), "one line, no usage text: " + u.err());
+        assertTrue(u.errorLines().get(0).endsWith("(see ./resnet --help)"), u.err());
     }
 
     @Test

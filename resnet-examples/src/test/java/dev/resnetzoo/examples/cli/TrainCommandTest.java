@@ -103,12 +103,13 @@ class TrainCommandTest {
         assertEquals(1, run("train", "--resume", "--overwrite", "--out", x, "--data", noData));
         assertTrue(err.contains("--resume and --overwrite exclude each other"), err);
         assertEquals(2, run("train", "--preset", "fastest", "--out", x, "--data", noData));
-        assertTrue(err.startsWith("Invalid value for option '--preset': unknown preset 'fastest'; expected one of "
-                + "fashion-fast, seeds-reference"), err);
+        assertEquals("error: Invalid value for option '--preset': unknown preset 'fastest'; expected one of "
+                + "fashion-fast, seeds-reference (see ./resnet train --help)", err.strip(), "one line, no usage text");
         assertEquals(1, run("train", "--dataset", "cifar10", "--out", x, "--data", noData));
         assertTrue(err.contains("--dataset: only fashion-mnist is supported, got 'cifar10'"), err);
         assertEquals(2, run("train", "--depths", "2,2,x", "--out", x, "--data", noData));
-        assertTrue(err.startsWith("Invalid value for option '--depths' (D): 'x' is not an int"), err);
+        assertTrue(err.startsWith("error: Invalid value for option '--depths' (D): 'x' is not an int"), err);
+        assertEquals(1, err.lines().count(), err);
         assertEquals(1, run("train", "--depths", "2,2,2", "--widths", "8,16", "--out", x, "--data", noData));
         assertTrue(err.contains("must have the same number of stages"), err);
         assertEquals(1, run("train", "--arch", "resnet19", "--out", x, "--data", noData));
