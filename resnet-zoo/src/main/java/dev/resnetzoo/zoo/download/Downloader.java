@@ -74,19 +74,6 @@ public final class Downloader {
     }
 
     /**
-     * Hashes a file.
-     *
-     * @param file a file
-     * @return the lower-case hex SHA-256 of its content
-     * @throws IOException if it cannot be read
-     * @deprecated use {@link Sha256#of(Path)}, which returns the value type
-     */
-    @Deprecated
-    public static String sha256(Path file) throws IOException {
-        return Sha256.of(file).hex();
-    }
-
-    /**
      * Starts configuring a downloader. Defaults: {@link ZooCache#fromEnvironment()}, kind
      * {@value ZooCache#WEIGHTS}, 4 attempts, backoff 1 s doubling up to 30 s, connect timeout 30 s,
      * read timeout 60 s, overall deadline 1 h, at most 2 GiB for a file of unknown size,
