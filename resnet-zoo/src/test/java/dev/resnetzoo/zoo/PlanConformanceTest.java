@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.resnetzoo.core.ResNetSpec;
-import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.core.onednn.OneDnn;
 import dev.resnetzoo.core.plan.InferencePlan;
 import dev.resnetzoo.zoo.ConformanceTest.Fixture;

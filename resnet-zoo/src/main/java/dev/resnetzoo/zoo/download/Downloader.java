@@ -1,6 +1,5 @@
 package dev.resnetzoo.zoo.download;
 
-import dev.resnetzoo.zoo.files.Sha256;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ProxySelector;
