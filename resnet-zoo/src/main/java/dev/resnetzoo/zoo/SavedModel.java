@@ -51,7 +51,9 @@ import org.deeplearning4j.util.ModelSerializer;
  * the metadata describes (classifier outputs, input channels, number of labels).
  *
  * <p>Instances are not thread-safe (a {@link ComputationGraph} is not); {@link #close()} frees
- * the graph's native memory.
+ * the graph's native memory. The {@code with...} methods that keep the network ({@link #withGraph}
+ * aside) return a model that shares this one's graph: close one of them, not both.
+ * {@link #withNewClassifier} makes a new graph.
  */
 public final class SavedModel implements AutoCloseable {
 
