@@ -7,7 +7,6 @@ import dev.resnetzoo.core.ResNetSpec;
 import dev.resnetzoo.core.ResNets;
 import dev.resnetzoo.zoo.download.DownloadException;
 import dev.resnetzoo.zoo.download.Downloader;
-import dev.resnetzoo.zoo.download.FileSpec;
 import dev.resnetzoo.zoo.download.ProgressListener;
 import dev.resnetzoo.zoo.download.ZooCache;
 import dev.resnetzoo.zoo.files.Sha256;
@@ -138,8 +137,9 @@ public final class Pretrained {
         if (entry.hasSha256() || sha256 != null) {
             hash = entry.fileSpec(sha256).sha256().hex();
         } else {
-            weights = placedByHand(entry);
-            hash = Sha256.of(weights).hex();
+            PlacedByHand placed = placedByHand(entry);
+            weights = placed.file();
+            hash = placed.sha256().hex();
         }
         Path model = modelFile(entry, hash);
         SavedModel loaded = restore(entry, model);
@@ -171,7 +171,7 @@ public final class Pretrained {
         if (entry.hasSha256() || sha256 != null) {
             return downloader.fetch(entry.fileSpec(sha256));
         }
-        return placedByHand(entry);
+        return placedByHand(entry).file();
     }
 
     /**
@@ -200,8 +200,12 @@ public final class Pretrained {
         return cache.models().resolve(entry.tag() + "-" + hash + "-c" + CONVERTER_VERSION + ".zip");
     }
 
+    /** A weight file the user put into the cache, with its SHA-256 (computed once). */
+    private record PlacedByHand(Path file, Sha256 sha256) {
+    }
+
     /** An entry without any hash: usable only if the user put the file into the cache. */
-    private Path placedByHand(WeightsEntry entry) throws IOException {
+    private PlacedByHand placedByHand(WeightsEntry entry) throws IOException {
         Path file = cache.weights().resolve(entry.fileName());
         if (!Files.isRegularFile(file)) {
             String message;
@@ -216,7 +220,7 @@ public final class Pretrained {
         Sha256 actual = Sha256.of(file);
         log.log(WARNING, () -> "Using " + file + " for " + entry.tag() + " without verification: no SHA-256 is published "
                 + "for it. Its SHA-256 is " + actual + "; pass it with --sha256 (optSha256) to verify this file from now on");
-        return file;
+        return new PlacedByHand(file, actual);
     }
 
     /** The entry's labels when there is one per class, else none. */
@@ -345,7 +349,7 @@ public final class Pretrained {
          * Supplies the SHA-256 of the weight file, for entries that publish none (or only a prefix).
          * It must agree with the entry's prefix if there is one.
          *
-         * @param sha256 64 hex digits (or a prefix of at least {@value FileSpec#MIN_PREFIX_DIGITS}), or
+         * @param sha256 64 hex digits (or a prefix of at least {@value Sha256#MIN_PREFIX_DIGITS}), or
          *               {@code null} for none
          * @return this builder
          * @throws IllegalArgumentException if it is not hex of an accepted length

@@ -51,9 +51,9 @@ import org.deeplearning4j.util.ModelSerializer;
  * the metadata describes (classifier outputs, input channels, number of labels).
  *
  * <p>Instances are not thread-safe (a {@link ComputationGraph} is not); {@link #close()} frees
- * the graph's native memory. The {@code with...} methods that keep the network ({@link #withGraph}
- * aside) return a model that shares this one's graph: close one of them, not both.
- * {@link #withNewClassifier} makes a new graph.
+ * the graph's native memory. {@link #withLabels}, {@link #withPreprocessing} and
+ * {@link #withInputSize} return a model that shares this one's graph: close one of them, not
+ * both. {@link #withNewClassifier} makes a new graph.
  */
 public final class SavedModel implements AutoCloseable {
 
@@ -377,17 +377,6 @@ public final class SavedModel implements AutoCloseable {
     }
 
     /**
-     * The same metadata on another network of the same architecture (e.g. after fine-tuning).
-     *
-     * @param other the network
-     * @return a new model
-     * @throws IllegalArgumentException if it is not this spec's network
-     */
-    public SavedModel withGraph(ComputationGraph other) {
-        return of(other, spec, preprocessing, labels, source);
-    }
-
-    /**
      * The same network at another square input size: the spec's input height and width and the
      * preprocessing's crop become {@code size}, and the resize keeps its ratio to the crop
      * (convolutional networks run at any size; the classifier follows a global pool).
@@ -420,14 +409,6 @@ public final class SavedModel implements AutoCloseable {
      */
     public SavedModel withPreprocessing(Preprocessing newPreprocessing) {
         return of(graph, spec, newPreprocessing, labels, source);
-    }
-
-    /**
-     * @param newSource where the model came from
-     * @return the same network with this description
-     */
-    public SavedModel withSource(String newSource) {
-        return of(graph, spec, preprocessing, labels, newSource);
     }
 
     /** @return the network */

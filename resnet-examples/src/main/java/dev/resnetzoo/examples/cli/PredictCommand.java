@@ -220,17 +220,10 @@ final class PredictCommand implements Callable<Integer> {
 
     private static void checkShape(Path p, INDArray a, int[] shape) {
         long[] s = a.shape();
-        boolean ok = s.length == 4 && s[0] >= 1 && (shape[0] < 0 || s[1] == shape[0])
-                && (shape[1] < 0 || s[2] == shape[1]) && (shape[2] < 0 || s[3] == shape[2]);
-        if (!ok) {
+        if (s.length != 4 || s[0] < 1 || s[1] != shape[0] || s[2] != shape[1] || s[3] != shape[2]) {
             throw new IllegalArgumentException(p + ": shape " + Arrays.toString(s).replace(" ", "")
-                    + " does not fit the model: expected [N," + dim(shape[0], "C") + "," + dim(shape[1], "H") + ","
-                    + dim(shape[2], "W") + "]");
+                    + " does not fit the model: expected [N," + shape[0] + "," + shape[1] + "," + shape[2] + "]");
         }
-    }
-
-    private static String dim(int value, String unknown) {
-        return value > 0 ? Integer.toString(value) : unknown;
     }
 
     /** Logits of the whole batch, {@value #CHUNK} samples per forward pass. */

@@ -28,11 +28,6 @@ final class ConsoleProgress implements ProgressListener {
     }
 
     @Override
-    public void onStart(FileSpec spec, long done, long total) {
-        onStart(spec, spec.url(), done, total);
-    }
-
-    @Override
     public synchronized void onStart(FileSpec spec, URI source, long done, long total) {
         this.done = done;
         String name = spec.fileName();

@@ -22,9 +22,6 @@ import java.util.Objects;
  */
 public record FileSpec(URI url, String fileName, Sha256 sha256, long size) {
 
-    /** The shortest accepted SHA-256 prefix, in hex digits; the same as {@link Sha256#MIN_PREFIX_DIGITS}. */
-    public static final int MIN_PREFIX_DIGITS = Sha256.MIN_PREFIX_DIGITS;
-
     /**
      * Validates the components.
      *
@@ -48,7 +45,7 @@ public record FileSpec(URI url, String fileName, Sha256 sha256, long size) {
      *
      * @param url      absolute http(s) URL of the file
      * @param fileName plain file name in the cache
-     * @param sha256   expected SHA-256 in hex, 64 digits or a prefix of at least {@value #MIN_PREFIX_DIGITS}, in either case
+     * @param sha256   expected SHA-256 in hex, 64 digits or a prefix of at least {@value Sha256#MIN_PREFIX_DIGITS}, in either case
      * @param size     expected size in bytes, or {@code -1} if unknown
      * @throws IllegalArgumentException if a component is invalid
      */
@@ -90,7 +87,7 @@ public record FileSpec(URI url, String fileName, Sha256 sha256, long size) {
      * {@code resnet50-0676ba61.pth} for {@code https://download.pytorch.org/models/resnet50-0676ba61.pth}.
      *
      * @param url    absolute http(s) URL whose path ends in a file name
-     * @param sha256 expected SHA-256, 64 hex digits or a prefix of at least {@value #MIN_PREFIX_DIGITS}
+     * @param sha256 expected SHA-256, 64 hex digits or a prefix of at least {@value Sha256#MIN_PREFIX_DIGITS}
      * @param size   expected size in bytes, or {@code -1} if unknown
      * @return the spec
      * @throws IllegalArgumentException if the URL is not usable or has no file name

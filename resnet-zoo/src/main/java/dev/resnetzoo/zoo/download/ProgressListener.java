@@ -16,20 +16,9 @@ public interface ProgressListener {
     ProgressListener NONE = (done, total) -> { };
 
     /**
-     * Called when a transfer (a single HTTP request) starts; there may be several per fetch when a
-     * download is retried or resumed.
-     *
-     * @param spec  the file being downloaded
-     * @param done  bytes already present, e.g. from an earlier interrupted download ({@code 0} on a fresh start)
-     * @param total the full size in bytes, or {@code -1} if unknown
-     */
-    default void onStart(FileSpec spec, long done, long total) {
-    }
-
-    /**
-     * Called when a transfer starts, with the URL actually fetched: a mirror's when one is
-     * configured ({@link ZooCache#sourceFor(FileSpec)}), not {@link FileSpec#url()}. By default it
-     * calls {@link #onStart(FileSpec, long, long)}.
+     * Called when a transfer (a single HTTP request) starts, with the URL actually fetched: a
+     * mirror's when one is configured ({@link ZooCache#sourceFor(FileSpec)}), not
+     * {@link FileSpec#url()}. There may be several per fetch when a download is retried or resumed.
      *
      * @param spec   the file being downloaded
      * @param source the URL this transfer requests
@@ -37,7 +26,6 @@ public interface ProgressListener {
      * @param total  the full size in bytes, or {@code -1} if unknown
      */
     default void onStart(FileSpec spec, URI source, long done, long total) {
-        onStart(spec, done, total);
     }
 
     /**

@@ -25,7 +25,7 @@ class ConsoleProgressTest {
     @Test
     void terminalBarShowsPercentSizesRateAndEtaAndIsThrottled() {
         ConsoleProgress p = new ConsoleProgress(out, true, now::get);
-        p.onStart(spec, 0, 100_000_000);
+        p.onStart(spec, spec.url(), 0, 100_000_000);
         now.addAndGet(2_000_000_000L);                 // 2 s later: 20 MB done -> 10 MB/s, 80 MB left -> 8 s
         p.onProgress(20_000_000, 100_000_000);
         String line = output().substring(output().lastIndexOf('\r') + 1);
@@ -50,7 +50,7 @@ class ConsoleProgressTest {
     @Test
     void plainModePrintsFewWholeLines() {
         ConsoleProgress p = new ConsoleProgress(out, false, now::get);
-        p.onStart(spec, 0, 100_000_000);
+        p.onStart(spec, spec.url(), 0, 100_000_000);
         for (int i = 1; i <= 1000; i++) {
             now.addAndGet(10_000_000L);                // 10 s in total
             p.onProgress(i * 100_000L, 100_000_000);
